@@ -1,0 +1,170 @@
+// The composition root: the only place that knows argv, env, the TTY, exit
+// codes and signals, and that builds every real dependency.
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SocketEnricher } from '../enrich/enricher.js';
+import { UserDirectory, type UserSources } from '../enrich/users.js';
+import { RuntimeError, UsageError } from '../errors.js';
+import { OutputSink } from '../output/sink.js';
+import { formatters } from '../output/registry.js';
+import { NetlinkSource } from '../sources/netlink/netlink-source.js';
+import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
+import { WorkerProcessResolver } from '../sources/procfs/process-resolver.js';
+import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
+import type { SocketSource } from '../sources/socket-source.js';
+import { watch } from '../watch.js';
+import type { Config } from './options.js';
+import { parseArgs } from './program.js';
+
+const PROGRAM = 'socketwatch';
+const DUMP_TIMEOUT_MS = 10_000;
+/** 32 KiB reads: the largest datagram the kernel builds for a dump; measured fastest (see README, "Performance"). */
+const DUMP_READ_BYTES = 32_768;
+
+const say = (message: string): void => {
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
+};
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** --proc-root must be a directory holding /proc/<pid> entries. */
+function checkProcRoot(dir: string): void {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--proc-root ${dir} is not a directory; expected a proc file system such as /proc`);
+    entries = readdirSync(dir);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--proc-root ${dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a proc file system such as /proc`);
+  }
+  if (!entries.some((e) => /^\d+$/.test(e))) throw new UsageError(`--proc-root ${dir} has no <pid> directories; expected a proc file system such as /proc`);
+}
+
+function userSources(procRoot: string): UserSources {
+  const passwd = resolve(procRoot, '..', 'etc', 'passwd');
+  let hostRoot = false;
+  try {
+    hostRoot = realpathSync(procRoot) === '/proc';
+  } catch {
+    hostRoot = false;
+  }
+  return {
+    readPasswd: async () => {
+      try {
+        const st = await stat(passwd);
+        return { text: await readFile(passwd, 'utf8'), version: `${st.mtimeMs}:${st.size}` };
+      } catch {
+        return undefined;
+      }
+    },
+    // NSS answers for this machine: only ask it when --proc-root is this machine's /proc.
+    getent: hostRoot
+      ? (uids) =>
+          new Promise<string>((done) => {
+            // No shell. getent exits 2 when some uids are unknown but still prints the others.
+            execFile('getent', ['passwd', ...uids.map(String)], { timeout: 5000 }, (_err, stdout) => done(String(stdout ?? '')));
+          })
+      : undefined,
+  };
+}
+
+function buildSource(config: Config): SocketSource {
+  if (config.replay !== undefined) {
+    try {
+      return new ReplaySource(config.replay);
+    } catch (err) {
+      if (err instanceof RecordingError) throw new UsageError(`--replay: ${err.message}`);
+      throw err;
+    }
+  }
+  const live = new NetlinkSource({
+    families: config.families,
+    timeoutMs: DUMP_TIMEOUT_MS,
+    maxRedo: 3,
+    warn: say,
+    open: (on) => openSockDiagSocket({ msgBufferSize: DUMP_READ_BYTES, recvBufferSize: 0 }, on),
+  });
+  if (config.record === undefined) return live;
+  try {
+    return new RecordingSource(live, config.record);
+  } catch (err) {
+    throw new UsageError(`--record ${config.record} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a file path in an existing directory`);
+  }
+}
+
+async function run(config: Config): Promise<number> {
+  checkProcRoot(config.procRoot);
+  const source = buildSource(config);
+  const processes = new WorkerProcessResolver(config.procRoot);
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals === 1) {
+      stop.abort(); // finish the poll in progress, write it, then exit 0
+      return;
+    }
+    say(`${signal} again: exiting without finishing the current poll`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const sink = new OutputSink(process.stdout);
+  const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+  try {
+    await watch(
+      {
+        source,
+        processes,
+        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot))),
+        formatter: formatters[config.format]({ width }),
+        sink,
+        hostName: hostname(),
+        warn: say,
+      },
+      { periodMs: config.periodMs, once: config.once, maxFailures: 3 },
+      stop.signal,
+    );
+    return 0;
+  } finally {
+    source.close();
+    await processes.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    const invocation = parseArgs(args, {
+      version: packageVersion(),
+      stdoutIsTTY: process.stdout.isTTY === true,
+      writeOut: (text) => process.stdout.write(text),
+    });
+    if (invocation.kind === 'exit') return invocation.code;
+    return await run(invocation.config);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RuntimeError) {
+      say(err.message);
+      return err.exitCode;
+    }
+    say(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env['SOCKETWATCH_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+// Run when executed (bin/socketwatch.js imports this module), not when imported by tests.
+const entry = process.argv[1] ? resolve(process.argv[1]) : '';
+const self = fileURLToPath(import.meta.url);
+if (entry === self || entry === join(dirname(self), '..', '..', 'bin', 'socketwatch.js') || entry.endsWith('/bin/socketwatch') || entry.endsWith('/bin/socketwatch.js')) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,64 @@
+// The command line: commander definition, and argv -> Config.
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { formatNames } from '../output/registry.js';
+import { toConfig, type Config, type RawOptions } from './options.js';
+
+export interface ProgramIO {
+  readonly version: string;
+  readonly stdoutIsTTY: boolean;
+  /** Where --help and --version go. */
+  readonly writeOut: (text: string) => void;
+}
+
+/** What the command line asks for: run with a Config, or exit now (after --help / --version). */
+export type Invocation = { readonly kind: 'run'; readonly config: Readonly<Config> } | { readonly kind: 'exit'; readonly code: number };
+
+export function buildProgram(io: ProgramIO): Command {
+  return new Command('socketwatch')
+    .description(
+      "Watch the host's TCP sockets: every period, dump them over netlink sock_diag and report each new\n" +
+        'one with its direction, process and user, as Metricbeat system/socket events.',
+    )
+    .version(io.version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .option('--period <duration>', 'time between polls: 500ms, 10s, 2m', '10s')
+    .option('--once', 'take one dump, print every current socket, and exit')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, ndjson otherwise)').choices(formatNames))
+    .option('-4, --ipv4', 'IPv4 sockets only (with -6, or with neither: both)')
+    .option('-6, --ipv6', 'IPv6 sockets only')
+    .option('--proc-root <dir>', "the host's /proc; users are read from <dir>/../etc/passwd", '/proc')
+    .option('--record <file>', 'also save every raw dump to <file> (for bug reports and test fixtures)')
+    .option('--replay <file>', 'read dumps from a --record file instead of the kernel')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 done (also when the reader of stdout goes away), 1 runtime failure, 2 usage error.\n' +
+        'Examples:\n  socketwatch --period 1s\n  socketwatch --once --format json | jq .events[].process.name\n',
+    )
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: io.writeOut, writeErr: () => undefined });
+}
+
+/** Parses argv (without node and script). Throws UsageError with one line for anything wrong. */
+export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
+  const program = buildProgram(io);
+  try {
+    program.parse([...args], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return { kind: 'exit', code: 0 };
+      }
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/\(Did you mean/, '(did you mean')
+        .replace(/\.$/, '');
+      throw new UsageError(`${message}; see socketwatch --help`);
+    }
+    throw err;
+  }
+  const explicit = new Set(program.options.map((o) => o.attributeName()).filter((name) => program.getOptionValueSource(name) === 'cli'));
+  return { kind: 'run', config: toConfig(program.opts<RawOptions>(), { stdoutIsTTY: io.stdoutIsTTY, explicit }) };
+}

@@ -1,0 +1,66 @@
+// Which sockets are listening, and from that the direction of every other
+// socket — Metricbeat's rule (metricbeat/helper/socket/listeners.go) with the
+// dual-stack fix of elastic/beats#3306 and the v6only flag it could not see.
+import type { Direction, SocketRecord } from './model.js';
+import { TcpState } from './tcp-states.js';
+
+interface Listener {
+  readonly key: SocketRecord['key'];
+  readonly family: SocketRecord['family'];
+  readonly ip: string;
+  readonly v6only: boolean;
+}
+
+/** A socket is listening when it is in LISTEN, or (Metricbeat's test) has no remote port. */
+export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort'>): boolean {
+  return s.state === TcpState.LISTEN || s.remotePort === 0;
+}
+
+const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
+
+/** Listening sockets by local port, kept in step with the socket table. */
+export class ListenerTable {
+  readonly #byPort = new Map<number, Listener[]>();
+
+  add(s: SocketRecord): void {
+    const list = this.#byPort.get(s.localPort);
+    const entry: Listener = { key: s.key, family: s.family, ip: s.localIp, v6only: s.v6only === true };
+    if (list) list.push(entry);
+    else this.#byPort.set(s.localPort, [entry]);
+  }
+
+  remove(s: SocketRecord): void {
+    const list = this.#byPort.get(s.localPort);
+    if (!list) return;
+    const rest = list.filter((l) => l.key !== s.key);
+    if (rest.length > 0) this.#byPort.set(s.localPort, rest);
+    else this.#byPort.delete(s.localPort);
+  }
+
+  /** Keys of the listeners a socket could have been accepted by (same rule as direction). */
+  acceptingListeners(s: SocketRecord): SocketRecord['key'][] {
+    const list = this.#byPort.get(s.localPort);
+    if (!list) return [];
+    return list.filter((l) => accepts(l, s)).map((l) => l.key);
+  }
+
+  /**
+   * - listening: the socket itself listens (remote port 0);
+   * - ingress: a listener on the same local port at the same address, or at
+   *   the wildcard of the socket's own family ("::" accepts IPv4-mapped
+   *   connections only when it is not v6only);
+   * - egress: anything else.
+   */
+  direction(s: SocketRecord): Direction {
+    if (isListening(s)) return 'listening';
+    return this.acceptingListeners(s).length > 0 ? 'ingress' : 'egress';
+  }
+}
+
+function accepts(l: Listener, s: SocketRecord): boolean {
+  // Addresses are already normalized: v4-mapped text is plain IPv4 on both sides.
+  if (l.ip === s.localIp) return true;
+  if (l.family !== s.family || l.ip !== WILDCARD[l.family]) return false;
+  // An AF_INET6 wildcard listener hands out v4-mapped sockets unless IPV6_V6ONLY.
+  return s.ipVersion === s.family || !l.v6only;
+}

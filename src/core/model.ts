@@ -1,0 +1,106 @@
+// The socket model every other layer speaks. Pure types; no I/O.
+
+/** 'ipv4' or 'ipv6': the address family as ECS `network.type` spells it. */
+export type IpVersion = 'ipv4' | 'ipv6';
+
+/**
+ * Identity of a socket across dumps: the kernel's socket cookie (idiag_cookie).
+ *
+ * Why the cookie and not Metricbeat's hash of addresses and ports:
+ * - it is stable for the socket's whole life, TIME_WAIT included (the
+ *   timewait sock copies its parent's cookie), so a connection that closes is
+ *   not reported a second time as "new";
+ * - two connections that reuse the same 4-tuple get different cookies, so the
+ *   second one is reported; the plain tuple would merge them (on loopback the
+ *   kernel reuses ports within seconds, `peers.md`);
+ * - not the inode: it is 0 for TIME_WAIT and SYN_RECV sockets and turns 0 when
+ *   a process closes a socket that is still finishing (beats' comment in
+ *   isNewSocket says the same).
+ * A JS number when the 64-bit value fits exactly (cookies count up from 1, so
+ * in practice always), otherwise its decimal string.
+ */
+export type SocketKey = number | string;
+
+/** One TCP socket as the kernel reported it (struct inet_diag_msg + attributes). */
+export interface SocketRecord {
+  readonly key: SocketKey;
+  /** idiag_cookie as a decimal string (a u64). */
+  readonly cookie: string;
+  /** The socket's own address family (AF_INET or AF_INET6). */
+  readonly family: IpVersion;
+  /**
+   * The family of the traffic: 'ipv4' also for an AF_INET6 socket whose
+   * addresses are IPv4-mapped (a dual-stack listener's accepted connection).
+   */
+  readonly ipVersion: IpVersion;
+  readonly transport: 'tcp';
+  /** idiag_state (include/net/tcp_states.h). Updated in place while the socket lives. */
+  state: number;
+  /** Addresses as text; v4-mapped addresses are written as plain IPv4. */
+  readonly localIp: string;
+  readonly localPort: number;
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  /** INET_DIAG_SKV6ONLY, sent for AF_INET6 sockets only. */
+  readonly v6only: boolean | undefined;
+  /** idiag_uid: the socket's owner. 0 (not root!) for TIME_WAIT and SYN_RECV minisocks. */
+  readonly uid: number;
+  /** idiag_inode: 0 for TIME_WAIT and SYN_RECV minisocks and for orphaned sockets. */
+  readonly inode: number;
+  /** id.idiag_if: the bound interface index, 0 when unbound. */
+  readonly ifindex: number;
+}
+
+/** Walks the sockets of one dump without decoding them all (see SocketTable.apply). */
+export interface SocketCursor {
+  /** Moves to the next socket; false when there are no more. */
+  next(): boolean;
+  /** Identity of the current socket (cheap: two integer reads). */
+  key(): SocketKey;
+  /** idiag_state of the current socket (cheap: one byte). */
+  state(): number;
+  /** Full decode of the current socket. */
+  decode(): SocketRecord;
+}
+
+export type Direction = 'listening' | 'ingress' | 'egress';
+
+/** Facts about the process that holds a socket, read from /proc/<pid>. */
+export interface ProcessInfo {
+  readonly pid: number;
+  /** comm, from /proc/<pid>/stat (at most 15 bytes, set by the kernel or prctl). */
+  readonly name: string;
+  /** readlink /proc/<pid>/exe; undefined when it cannot be read (kernel thread, no permission). */
+  readonly executable: string | undefined;
+  /** /proc/<pid>/cmdline split on NUL. */
+  readonly args: readonly string[];
+  /** args joined with spaces (Metricbeat's system.socket.process.cmdline). */
+  readonly commandLine: string;
+}
+
+/** A user as found in passwd or NSS. */
+export interface UserInfo {
+  /** The uid as a decimal string, as ECS and Metricbeat write it. */
+  readonly id: string;
+  readonly name: string | undefined;
+  /** GECOS up to the first comma. */
+  readonly fullName: string | undefined;
+}
+
+/** An enrichment that could not be done, kept on the event as data. */
+export interface EnrichmentError {
+  /** Stable, machine-matchable code, e.g. "process_not_found". */
+  readonly code: string;
+  /** A sentence for humans. */
+  readonly message: string;
+}
+
+/** A socket plus what socketwatch learned about it. */
+export interface EnrichedSocket {
+  readonly socket: SocketRecord;
+  readonly direction: Direction;
+  readonly process: ProcessInfo | undefined;
+  readonly processError: EnrichmentError | undefined;
+  /** Undefined when the kernel gave no owner (minisocks report uid 0 for everyone). */
+  readonly user: UserInfo | undefined;
+}

@@ -1,0 +1,70 @@
+// The previous dump, and what changed since: the heart of "report new sockets".
+import type { SocketCursor, SocketKey, SocketRecord } from './model.js';
+
+export interface TableDiff {
+  /** Sockets whose identity was not in the previous dump, in dump order. */
+  readonly opened: SocketRecord[];
+  /** Sockets of the previous dump that this dump no longer has. */
+  readonly closed: SocketRecord[];
+  /** Sockets in this dump. */
+  readonly total: number;
+}
+
+interface Entry {
+  readonly record: SocketRecord;
+  /** The dump that last saw this socket. */
+  seen: number;
+}
+
+/**
+ * Every socket of the last dump, by identity (see SocketKey for why the
+ * cookie). Applying a dump marks what it saw, decodes only what is new, and
+ * sweeps out what it did not see — a steady-state poll costs two integer
+ * reads and a map lookup per socket, no allocation.
+ */
+export class SocketTable {
+  readonly #entries = new Map<SocketKey, Entry>();
+  #generation = 0;
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  records(): IterableIterator<SocketRecord> {
+    return (function* (entries) {
+      for (const e of entries.values()) yield e.record;
+    })(this.#entries);
+  }
+
+  apply(cursor: SocketCursor): TableDiff {
+    const generation = ++this.#generation;
+    const opened: SocketRecord[] = [];
+    let total = 0;
+    while (cursor.next()) {
+      const key = cursor.key();
+      const entry = this.#entries.get(key);
+      if (entry === undefined) {
+        const record = cursor.decode();
+        this.#entries.set(key, { record, seen: generation });
+        opened.push(record);
+      } else if (entry.seen !== generation) {
+        entry.seen = generation;
+        const state = cursor.state();
+        if (entry.record.state !== state) entry.record.state = state;
+      } else {
+        continue; // the same socket twice in one dump (both family dumps, or a re-sent datagram)
+      }
+      total++;
+    }
+    const closed: SocketRecord[] = [];
+    if (this.#entries.size > total) {
+      for (const [key, entry] of this.#entries) {
+        if (entry.seen !== generation) {
+          closed.push(entry.record);
+          this.#entries.delete(key);
+        }
+      }
+    }
+    return { opened, closed, total };
+  }
+}

@@ -1,0 +1,35 @@
+// Numbers from the kernel's uapi headers, under their kernel names.
+
+// include/uapi/linux/netlink.h
+export const NETLINK_SOCK_DIAG = 4; // a.k.a. NETLINK_INET_DIAG
+export const NLMSG_HDRLEN = 16; // struct nlmsghdr: u32 len, u16 type, u16 flags, u32 seq, u32 pid
+export const NLMSG_NOOP = 1;
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLMSG_OVERRUN = 4;
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_ROOT = 0x100;
+export const NLM_F_MATCH = 0x200;
+export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+
+/** NLMSG_ALIGN: messages and attributes start on 4-byte boundaries. */
+export const align4 = (n: number): number => (n + 3) & ~3;
+
+// include/uapi/linux/sock_diag.h
+export const SOCK_DIAG_BY_FAMILY = 20;
+
+// include/linux/socket.h, include/uapi/linux/in.h
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const IPPROTO_TCP = 6;
+
+// include/uapi/linux/inet_diag.h
+export const INET_DIAG_REQ_V2_LEN = 56; // struct inet_diag_req_v2
+export const INET_DIAG_MSG_LEN = 72; // struct inet_diag_msg
+export const INET_DIAG_INFO = 2;
+export const INET_DIAG_SHUTDOWN = 8;
+export const INET_DIAG_SKV6ONLY = 11;
+/** nlattr type bits above these are NLA_F_NESTED / NLA_F_NET_BYTEORDER. */
+export const NLA_TYPE_MASK = 0x3fff;

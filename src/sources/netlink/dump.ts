@@ -1,0 +1,174 @@
+// Collecting one multipart dump reply, and walking its sockets. Pure.
+import type { SocketCursor, SocketKey, SocketRecord } from '../../core/model.js';
+import {
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  NLM_F_DUMP_INTR,
+  INET_DIAG_MSG_LEN,
+  SOCK_DIAG_BY_FAMILY,
+  align4,
+} from './constants.js';
+import { DecodeError, NetlinkError } from './errors.js';
+import { cookieKey, decodeInetDiagMsg, stateAt } from './inet-diag.js';
+
+/** The datagrams of one finished dump (one family), all checked by DumpCollector. */
+export interface DumpPart {
+  readonly family: 'ipv4' | 'ipv6';
+  readonly seq: number;
+  readonly datagrams: readonly Buffer[];
+  /** inet_diag messages in the part. */
+  readonly messages: number;
+  /** The kernel flagged the dump NLM_F_DUMP_INTR: its tables changed while it ran. */
+  readonly interrupted: boolean;
+}
+
+export type CollectResult =
+  | { readonly kind: 'more' }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'failed'; readonly error: NetlinkError | DecodeError };
+
+/**
+ * Accumulates the datagrams answering one dump request (sequence number
+ * `seq`) and decides when the dump is over: NLMSG_DONE ends it (with the errno
+ * it may carry, which the `netlink` package's request() swallows), NLMSG_ERROR
+ * fails it, NLM_F_DUMP_INTR marks it for a redo. Messages of other sequence
+ * numbers are ignored.
+ */
+export class DumpCollector {
+  readonly #datagrams: Buffer[] = [];
+  #messages = 0;
+  #interrupted = false;
+  #finished = false;
+
+  constructor(
+    readonly family: 'ipv4' | 'ipv6',
+    readonly seq: number,
+  ) {}
+
+  push(datagram: Buffer): CollectResult {
+    if (this.#finished) return { kind: 'done' };
+    let off = 0;
+    let ours = 0;
+    while (off < datagram.length) {
+      if (datagram.length - off < NLMSG_HDRLEN) return this.#fail(new DecodeError(`${datagram.length - off} stray bytes after the last netlink message`));
+      const len = datagram.readUInt32LE(off);
+      if (len < NLMSG_HDRLEN || off + len > datagram.length) {
+        return this.#fail(new DecodeError(`netlink message at offset ${off} has length ${len}, ${datagram.length - off} bytes left`));
+      }
+      const type = datagram.readUInt16LE(off + 4);
+      const flags = datagram.readUInt16LE(off + 6);
+      const seq = datagram.readUInt32LE(off + 8);
+      const next = off + align4(len);
+      if (seq !== this.seq) {
+        off = next;
+        continue; // a late reply to an earlier request
+      }
+      if (flags & NLM_F_DUMP_INTR) this.#interrupted = true;
+      switch (type) {
+        case SOCK_DIAG_BY_FAMILY:
+          if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) return this.#fail(new DecodeError(`inet_diag message of ${len} bytes is shorter than its header`));
+          this.#messages++;
+          ours++;
+          break;
+        case NLMSG_NOOP:
+          break;
+        case NLMSG_ERROR: {
+          if (len < NLMSG_HDRLEN + 4) return this.#fail(new DecodeError('NLMSG_ERROR without an errno'));
+          const errno = -datagram.readInt32LE(off + NLMSG_HDRLEN);
+          if (errno !== 0) return this.#fail(new NetlinkError(errno, `sock_diag ${this.family} dump refused`));
+          break; // an ACK
+        }
+        case NLMSG_DONE: {
+          // Since Linux 2.6.x the DONE payload is an int: 0, or a negative errno the dump ended with.
+          const errno = len >= NLMSG_HDRLEN + 4 ? -datagram.readInt32LE(off + NLMSG_HDRLEN) : 0;
+          if (ours > 0) this.#datagrams.push(datagram);
+          this.#finished = true;
+          if (errno > 0) return { kind: 'failed', error: new NetlinkError(errno, `sock_diag ${this.family} dump ended with an error`) };
+          return { kind: 'done' };
+        }
+        case NLMSG_OVERRUN:
+          return this.#fail(new DecodeError('NLMSG_OVERRUN: the kernel lost part of the dump'));
+        default:
+          return this.#fail(new DecodeError(`unexpected netlink message type ${type} in a sock_diag dump`));
+      }
+      off = next;
+    }
+    if (ours > 0) this.#datagrams.push(datagram);
+    return { kind: 'more' };
+  }
+
+  #fail(error: NetlinkError | DecodeError): CollectResult {
+    this.#finished = true;
+    return { kind: 'failed', error };
+  }
+
+  result(): DumpPart {
+    return { family: this.family, seq: this.seq, datagrams: this.#datagrams, messages: this.#messages, interrupted: this.#interrupted };
+  }
+}
+
+/**
+ * Walks the inet_diag messages of dump parts (already validated by
+ * DumpCollector) without decoding them until asked.
+ */
+export class DumpCursor implements SocketCursor {
+  readonly #parts: readonly DumpPart[];
+  #part = 0;
+  #datagram = 0;
+  #next = 0; // offset of the next message in the current datagram
+  #buf: Buffer | undefined;
+  #payload = 0;
+  #end = 0;
+
+  constructor(parts: readonly DumpPart[]) {
+    this.#parts = parts;
+  }
+
+  next(): boolean {
+    for (;;) {
+      const part = this.#parts[this.#part];
+      if (!part) return false;
+      const buf = part.datagrams[this.#datagram];
+      if (!buf) {
+        this.#part++;
+        this.#datagram = 0;
+        this.#next = 0;
+        continue;
+      }
+      while (this.#next + NLMSG_HDRLEN <= buf.length) {
+        const off = this.#next;
+        const len = buf.readUInt32LE(off);
+        if (len < NLMSG_HDRLEN) break; // cannot happen after DumpCollector; never loop on it
+        this.#next = off + align4(len);
+        if (buf.readUInt16LE(off + 4) === SOCK_DIAG_BY_FAMILY && buf.readUInt32LE(off + 8) === part.seq) {
+          this.#buf = buf;
+          this.#payload = off + NLMSG_HDRLEN;
+          this.#end = off + len;
+          return true;
+        }
+      }
+      this.#datagram++;
+      this.#next = 0;
+    }
+  }
+
+  key(): SocketKey {
+    return cookieKey(this.#current(), this.#payload);
+  }
+
+  state(): number {
+    return stateAt(this.#current(), this.#payload);
+  }
+
+  decode(): SocketRecord {
+    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end);
+  }
+
+  #current(): Buffer {
+    if (!this.#buf) throw new DecodeError('cursor is not on a message; call next() first');
+    return this.#buf;
+  }
+}

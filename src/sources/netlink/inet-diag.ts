@@ -1,0 +1,131 @@
+// Pure codec for sock_diag's inet_diag messages (include/uapi/linux/inet_diag.h).
+// No I/O here: buffers in, records out.
+import { formatIPv4, formatIPv6, isV4Mapped } from '../../core/ip.js';
+import type { SocketKey, SocketRecord } from '../../core/model.js';
+import {
+  AF_INET,
+  AF_INET6,
+  INET_DIAG_MSG_LEN,
+  INET_DIAG_REQ_V2_LEN,
+  INET_DIAG_SKV6ONLY,
+  NLA_TYPE_MASK,
+  NLMSG_HDRLEN,
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  SOCK_DIAG_BY_FAMILY,
+  align4,
+} from './constants.js';
+import { DecodeError } from './errors.js';
+
+export interface InetDiagRequest {
+  /** AF_INET or AF_INET6 (sdiag_family). */
+  readonly family: number;
+  /** IPPROTO_TCP … (sdiag_protocol). */
+  readonly protocol: number;
+  /** Bitmask of 1 << (INET_DIAG_x - 1) (idiag_ext). */
+  readonly ext: number;
+  /** Bitmask of 1 << state (idiag_states). */
+  readonly states: number;
+  readonly seq: number;
+}
+
+/** nlmsghdr + struct inet_diag_req_v2 for a SOCK_DIAG_BY_FAMILY dump; the id (inet_diag_sockid) is all zero. */
+export function encodeInetDiagReqV2(req: InetDiagRequest): Buffer {
+  const b = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
+  b.writeUInt32LE(b.length, 0); // nlmsg_len
+  b.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4); // nlmsg_type
+  b.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6); // nlmsg_flags
+  b.writeUInt32LE(req.seq >>> 0, 8); // nlmsg_seq
+  // nlmsg_pid 0: the kernel fills in our port id
+  b.writeUInt8(req.family, 16); // sdiag_family
+  b.writeUInt8(req.protocol, 17); // sdiag_protocol
+  b.writeUInt8(req.ext, 18); // idiag_ext
+  b.writeUInt32LE(req.states >>> 0, 20); // idiag_states
+  return b;
+}
+
+// Offsets inside struct inet_diag_msg (after the 16-byte nlmsghdr).
+const OFF = {
+  family: 0, // idiag_family
+  state: 1, // idiag_state
+  sport: 4, // id.idiag_sport (big-endian)
+  dport: 6, // id.idiag_dport (big-endian)
+  src: 8, // id.idiag_src[4] (network order; IPv4 in the first 4 bytes)
+  dst: 24, // id.idiag_dst[4]
+  ifindex: 40, // id.idiag_if
+  cookie: 44, // id.idiag_cookie[2] (host order, low word first)
+  uid: 64, // idiag_uid
+  inode: 68, // idiag_inode
+} as const;
+
+const TWO32 = 0x1_0000_0000;
+/** Largest high word for which hi * 2^32 + lo is still an exact JS number. */
+const MAX_EXACT_HI = 0x1f_ffff;
+
+/** The cookie of the message whose payload starts at `p`, as a SocketKey. */
+export function cookieKey(buf: Buffer, p: number): SocketKey {
+  const lo = buf.readUInt32LE(p + OFF.cookie);
+  const hi = buf.readUInt32LE(p + OFF.cookie + 4);
+  return hi <= MAX_EXACT_HI ? hi * TWO32 + lo : (BigInt(hi) * BigInt(TWO32) + BigInt(lo)).toString();
+}
+
+export function stateAt(buf: Buffer, p: number): number {
+  return buf[p + OFF.state] ?? 0;
+}
+
+function address(buf: Buffer, off: number, family: number): { text: string; mapped: boolean } {
+  if (family === AF_INET) return { text: formatIPv4(buf, off), mapped: false };
+  if (isV4Mapped(buf, off)) return { text: formatIPv4(buf, off + 12), mapped: true };
+  return { text: formatIPv6(buf, off), mapped: false };
+}
+
+/**
+ * Decode the inet_diag_msg whose payload spans [p, end) of `buf`: the fixed
+ * 72-byte struct, then its attributes. Throws DecodeError on a short struct
+ * or a malformed attribute; never reads outside [p, end).
+ */
+export function decodeInetDiagMsg(buf: Buffer, p: number, end: number): SocketRecord {
+  if (p < 0 || end > buf.length || end - p < INET_DIAG_MSG_LEN) {
+    throw new DecodeError(`inet_diag_msg needs ${INET_DIAG_MSG_LEN} bytes, got ${Math.max(0, Math.min(end, buf.length) - p)}`);
+  }
+  const family = buf[p + OFF.family];
+  if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`inet_diag_msg has unknown idiag_family ${family}`);
+  const src = address(buf, p + OFF.src, family);
+  const dst = address(buf, p + OFF.dst, family);
+  let v6only: boolean | undefined;
+  forEachAttribute(buf, p + INET_DIAG_MSG_LEN, end, (type, start, len) => {
+    if (type === INET_DIAG_SKV6ONLY && len >= 1) v6only = buf[start] !== 0;
+  });
+  const familyName = family === AF_INET ? 'ipv4' : 'ipv6';
+  return {
+    key: cookieKey(buf, p),
+    cookie: (BigInt(buf.readUInt32LE(p + OFF.cookie + 4)) * BigInt(TWO32) + BigInt(buf.readUInt32LE(p + OFF.cookie))).toString(),
+    family: familyName,
+    ipVersion: src.mapped || dst.mapped ? 'ipv4' : familyName,
+    transport: 'tcp',
+    state: buf[p + OFF.state] ?? 0,
+    localIp: src.text,
+    localPort: buf.readUInt16BE(p + OFF.sport),
+    remoteIp: dst.text,
+    remotePort: buf.readUInt16BE(p + OFF.dport),
+    v6only,
+    uid: buf.readUInt32LE(p + OFF.uid),
+    inode: buf.readUInt32LE(p + OFF.inode),
+    ifindex: buf.readUInt32LE(p + OFF.ifindex),
+  };
+}
+
+/**
+ * Calls `fn(type, payloadStart, payloadLen)` for each struct nlattr in
+ * [start, end). Types are masked with NLA_TYPE_MASK. Throws DecodeError when an
+ * attribute's length is impossible.
+ */
+export function forEachAttribute(buf: Buffer, start: number, end: number, fn: (type: number, payload: number, len: number) => void): void {
+  let off = start;
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) throw new DecodeError(`attribute at offset ${off - start} has length ${len}, ${end - off} bytes left`);
+    fn(buf.readUInt16LE(off + 2) & NLA_TYPE_MASK, off + 4, len - 4);
+    off += align4(len);
+  }
+}

@@ -1,0 +1,98 @@
+// Recorded dumps: the raw sock_diag datagrams of each poll, one JSON line per
+// poll after a header line. `--record FILE` writes them, `--replay FILE`
+// reads them back through the same collector and codec as live dumps — for
+// bug reports, and for tests that need a known socket table.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { DumpCollector } from './netlink/dump.js';
+import type { Dump, Family, SocketSource } from './socket-source.js';
+import { makeDump } from './socket-source.js';
+
+export const RECORDING_FORMAT = 'socketwatch-dump';
+export const RECORDING_VERSION = 1;
+
+interface RecordedPart {
+  family: Family;
+  seq: number;
+  datagrams: string[]; // base64
+}
+
+/** The file did not hold a recording socketwatch can read. */
+export class RecordingError extends Error {
+  override readonly name = 'RecordingError';
+}
+
+export class ReplaySource implements SocketSource {
+  readonly #polls: RecordedPart[][];
+  #next = 0;
+
+  constructor(path: string) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new RecordingError(`cannot read the recording ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    const header = parseLine(lines[0], path, 1) as { format?: unknown; version?: unknown };
+    if (header.format !== RECORDING_FORMAT || header.version !== RECORDING_VERSION) {
+      throw new RecordingError(`${path} is not a ${RECORDING_FORMAT} v${RECORDING_VERSION} recording (see --record)`);
+    }
+    this.#polls = lines.slice(1).map((l, i) => (parseLine(l, path, i + 2) as { parts: RecordedPart[] }).parts);
+  }
+
+  /** The next recorded poll, or undefined after the last. */
+  dump(): Promise<Dump | undefined> {
+    const parts = this.#polls[this.#next++];
+    if (!parts) return Promise.resolve(undefined);
+    return Promise.resolve().then(() =>
+      makeDump(
+        parts.map((p) => {
+          const c = new DumpCollector(p.family, p.seq);
+          for (const d of p.datagrams) {
+            const r = c.push(Buffer.from(d, 'base64'));
+            if (r.kind === 'failed') throw r.error;
+          }
+          return c.result();
+        }),
+      ),
+    );
+  }
+
+  close(): void {}
+}
+
+function parseLine(line: string | undefined, path: string, n: number): unknown {
+  try {
+    const v: unknown = JSON.parse(line ?? '');
+    if (typeof v !== 'object' || v === null) throw new Error('not an object');
+    return v;
+  } catch (err) {
+    throw new RecordingError(`${path} line ${n} is not a recording line: ${(err as Error).message}`);
+  }
+}
+
+/** Passes dumps through from `inner`, appending each to `path`. */
+export class RecordingSource implements SocketSource {
+  readonly #inner: SocketSource;
+  readonly #path: string;
+
+  constructor(inner: SocketSource, path: string) {
+    this.#inner = inner;
+    this.#path = path;
+    writeFileSync(path, `${JSON.stringify({ format: RECORDING_FORMAT, version: RECORDING_VERSION, kernel: release() })}\n`);
+  }
+
+  async dump(signal?: AbortSignal): Promise<Dump | undefined> {
+    const dump = await this.#inner.dump(signal);
+    if (dump) {
+      const parts: RecordedPart[] = dump.parts.map((p) => ({ family: p.family, seq: p.seq, datagrams: p.datagrams.map((d) => d.toString('base64')) }));
+      appendFileSync(this.#path, `${JSON.stringify({ parts })}\n`);
+    }
+    return dump;
+  }
+
+  close(): void {
+    this.#inner.close();
+  }
+}

@@ -1,0 +1,32 @@
+// Where dumps come from: the kernel (NetlinkSource) or a recording (ReplaySource).
+import type { SocketCursor } from '../core/model.js';
+import type { DumpPart } from './netlink/dump.js';
+import { DumpCursor } from './netlink/dump.js';
+
+export type Family = 'ipv4' | 'ipv6';
+
+/** One complete dump of the socket table. */
+export interface Dump {
+  readonly parts: readonly DumpPart[];
+  /** Sockets in the dump (both families). */
+  readonly sockets: number;
+  cursor(): SocketCursor;
+}
+
+export interface SocketSource {
+  /**
+   * Dumps every TCP socket of the chosen families; undefined when a finite
+   * source (a recording) has no more. Rejects on failure; never runs two dumps at once.
+   */
+  dump(signal?: AbortSignal): Promise<Dump | undefined>;
+  /** Releases the source; a dump in flight is rejected. */
+  close(): void;
+}
+
+export function makeDump(parts: readonly DumpPart[]): Dump {
+  return {
+    parts,
+    sockets: parts.reduce((n, p) => n + p.messages, 0),
+    cursor: () => new DumpCursor(parts),
+  };
+}
