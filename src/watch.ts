@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { toEventDoc, type PollContext } from './core/event.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import { SocketTable } from './core/socket-table.js';
+import type { EnrichedSocket } from './core/model.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
@@ -81,8 +82,12 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       );
     }
 
-    const ctx: PollContext = { startedAt, startedMs, periodMs: opts.once ? undefined : opts.periodMs, hostName: deps.hostName };
-    const docs = outcome.sockets.map((e) => toEventDoc(e, ctx, performance.now()));
+    const ctx: PollContext = {
+      timestamp: startedAt.toISOString(),
+      startedMs,
+      periodMs: opts.once ? undefined : opts.periodMs,
+      hostName: deps.hostName,
+    };
     const now = performance.now();
     const meta: PollMeta = {
       seq,
@@ -97,12 +102,25 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       durationMs: now - startedMs,
       processScan: outcome.scan,
     };
-    await deps.sink.write(deps.formatter.format({ meta, events: docs }));
-    events += docs.length;
+    await write(deps, meta, outcome.sockets, ctx);
+    events += outcome.sockets.length;
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (await pause(startedMs + opts.periodMs, stop)) return { polls: seq, events, ended: 'stopped' };
   }
+}
+
+/** Events are built, formatted and written this many at a time, so they die young (cheap to collect). */
+const CHUNK = 2048;
+
+async function write(deps: WatchDeps, meta: PollMeta, sockets: readonly EnrichedSocket[], ctx: PollContext): Promise<void> {
+  const { formatter, sink } = deps;
+  await sink.write(formatter.begin(meta));
+  for (let i = 0; i < sockets.length && !sink.closed; i += CHUNK) {
+    const docs = sockets.slice(i, i + CHUNK).map((e) => toEventDoc(e, ctx, performance.now()));
+    await sink.write(formatter.events(docs, i === 0));
+  }
+  await sink.write(formatter.end(meta));
 }
 
 /** Waits until performance.now() reaches `until` (at once if it has). True when stopped. */

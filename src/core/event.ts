@@ -6,8 +6,8 @@ import { tcpStateName } from './tcp-states.js';
 
 /** What every event of one poll shares. */
 export interface PollContext {
-  /** When the poll started: every event of a poll carries it as @timestamp, as in Metricbeat. */
-  readonly startedAt: Date;
+  /** When the poll started (ISO 8601): every event of a poll carries it as @timestamp, as in Metricbeat. */
+  readonly timestamp: string;
   /** performance.now() at poll start, for event.duration. */
   readonly startedMs: number;
   /** metricset.period in ms; undefined for a one-shot run. */
@@ -57,7 +57,7 @@ export function toEventDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): 
   const remote: EndpointDoc | undefined = e.direction === 'listening' ? undefined : { ip: s.remoteIp, port: s.remotePort };
 
   const doc: SocketEventDoc = {
-    '@timestamp': ctx.startedAt.toISOString(),
+    '@timestamp': ctx.timestamp,
     event: {
       dataset: 'system.socket',
       module: 'system',
@@ -68,21 +68,21 @@ export function toEventDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): 
     service: { type: 'system' },
     host: { name: ctx.hostName },
     network: { type: s.ipVersion, iana_number: IANA_TCP, transport: s.transport, direction: e.direction },
-    system: { socket: { local, state: tcpStateName(s.state), inode: s.inode, cookie: s.cookie } },
+    system: { socket: { local, state: tcpStateName(s.state), inode: s.inode, cookie: String(s.key) } },
   };
 
-  // Endpoints placed by direction, as Metricbeat does.
+  // Endpoints placed by direction, as Metricbeat does. (The objects are shared; the doc is only serialized.)
   switch (e.direction) {
     case 'listening':
-      doc.server = { ...local };
+      doc.server = local;
       break;
     case 'ingress':
-      doc.destination = { ...local };
-      doc.source = { ...remote! };
+      doc.destination = local;
+      doc.source = remote!;
       break;
     case 'egress':
-      doc.source = { ...local };
-      doc.destination = { ...remote! };
+      doc.source = local;
+      doc.destination = remote!;
       break;
     default: {
       const never: never = e.direction;

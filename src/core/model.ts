@@ -23,9 +23,8 @@ export type SocketKey = number | string;
 
 /** One TCP socket as the kernel reported it (struct inet_diag_msg + attributes). */
 export interface SocketRecord {
+  /** The socket cookie (see SocketKey); String(key) is its decimal text. */
   readonly key: SocketKey;
-  /** idiag_cookie as a decimal string (a u64). */
-  readonly cookie: string;
   /** The socket's own address family (AF_INET or AF_INET6). */
   readonly family: IpVersion;
   /**

@@ -1,4 +1,6 @@
-// Output formats: a typed registry that also feeds commander's --format choices.
+// Output formats: a typed registry (registry.ts) that also feeds commander's --format choices.
+// A poll is written as begin, its events in chunks, then end, so a 100k-socket
+// poll never holds all of its text (or all of its event objects) at once.
 import type { SocketEventDoc } from '../core/event.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
 
@@ -20,14 +22,12 @@ export interface PollMeta {
   readonly processScan: ScanStats | undefined;
 }
 
-export interface PollBatch {
-  readonly meta: PollMeta;
-  readonly events: readonly SocketEventDoc[];
-}
-
-/** Turns a poll into the text to write ('' for nothing). */
+/** Turns a poll into text; each method returns '' when it has nothing to write. */
 export interface Formatter {
-  format(batch: PollBatch): string;
+  begin(meta: PollMeta): string;
+  /** A chunk of the poll's events; `first` for the poll's first chunk. */
+  events(docs: readonly SocketEventDoc[], first: boolean): string;
+  end(meta: PollMeta): string;
 }
 
 export interface FormatterOptions {

@@ -1,26 +1,16 @@
-// One JSON document per poll: the poll's metadata and its events.
-import type { SocketEventDoc } from '../core/event.js';
-import type { Formatter, PollBatch, PollMeta } from './formatter.js';
-
-export interface PollDocument {
-  '@timestamp': string;
-  host: { name: string };
-  poll: {
-    seq: number;
-    period_ms?: number;
-    duration_ms: number;
-    dump_ms: number;
-    enrich_ms: number;
-    sockets: number;
-    new: number;
-    closed: number;
-  };
-  events: readonly SocketEventDoc[];
-}
+// One JSON document per poll: its metadata, then its events, one per line:
+//   {"@timestamp":…,"host":{…},"poll":{…},"events":[
+//   {…},
+//   {…}
+//   ]}
+// Compact and valid JSON, yet greppable and diffable line by line, and
+// written in chunks. Successive polls are successive documents (jq reads them as a stream).
+import type { Formatter, PollMeta } from './formatter.js';
 
 const ms = (n: number): number => Math.round(n * 1000) / 1000;
 
-export function pollDocument(meta: PollMeta, events: readonly SocketEventDoc[]): PollDocument {
+/** The document's head: everything but the events. */
+export function pollHead(meta: PollMeta): Record<string, unknown> {
   return {
     '@timestamp': meta.startedAt.toISOString(),
     host: { name: meta.hostName },
@@ -34,10 +24,24 @@ export function pollDocument(meta: PollMeta, events: readonly SocketEventDoc[]):
       new: meta.opened,
       closed: meta.closed,
     },
-    events,
   };
 }
 
 export function jsonFormatter(): Formatter {
-  return { format: (batch: PollBatch) => `${JSON.stringify(pollDocument(batch.meta, batch.events), null, 2)}\n` };
+  let any = false;
+  return {
+    begin: (meta) => {
+      any = false;
+      return `${JSON.stringify(pollHead(meta)).slice(0, -1)},"events":[`;
+    },
+    events: (docs) => {
+      let out = '';
+      for (const e of docs) {
+        out += `${any ? ',' : ''}\n${JSON.stringify(e)}`;
+        any = true;
+      }
+      return out;
+    },
+    end: () => (any ? '\n]}\n' : ']}\n'),
+  };
 }

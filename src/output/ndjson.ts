@@ -1,12 +1,14 @@
 // One event per line, nothing else: for jq and log shippers.
-import type { Formatter, PollBatch } from './formatter.js';
+import type { Formatter } from './formatter.js';
 
 export function ndjsonFormatter(): Formatter {
   return {
-    format: (batch: PollBatch) => {
+    begin: () => '',
+    events: (docs) => {
       let out = '';
-      for (const e of batch.events) out += `${JSON.stringify(e)}\n`;
+      for (const e of docs) out += `${JSON.stringify(e)}\n`;
       return out;
     },
+    end: () => '',
   };
 }

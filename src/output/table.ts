@@ -1,10 +1,10 @@
-// A human table per poll with new sockets, fitted to the terminal.
-import Table from 'cli-table3';
+// A human table of each poll's new sockets, fitted to the terminal.
 import type { SocketEventDoc } from '../core/event.js';
 import { formatEndpoint } from '../core/ip.js';
 import { TcpState, tcpStateShortName, type TcpStateName } from '../core/tcp-states.js';
-import type { Formatter, FormatterOptions, PollBatch } from './formatter.js';
-import { terminalSafe, truncate } from './sanitize.js';
+import { displayWidth, renderRows, type ColumnSpec } from './columns.js';
+import type { Formatter, FormatterOptions } from './formatter.js';
+import { terminalSafe } from './sanitize.js';
 
 interface Column {
   readonly head: string;
@@ -25,7 +25,9 @@ const COLUMNS: readonly Column[] = [
   { head: 'PROCESS', min: 4, max: 16, wraps: false },
   { head: 'USER', min: 4, max: 16, wraps: false },
 ];
-const GAP = 1;
+const HEAD = COLUMNS.map((c) => c.head);
+const LOCAL = 2;
+const REMOTE = 3;
 
 const DIR = { listening: 'listen', ingress: 'in', egress: 'out' } as const;
 
@@ -49,20 +51,20 @@ function row(e: SocketEventDoc, time: string): string[] {
   ];
 }
 
-/** Column widths: each column's widest cell, then shrink the flexible ones until the row fits. */
-export function fitWidths(rows: readonly string[][], width: number | undefined): number[] {
-  const widths = COLUMNS.map((c, i) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => (r[i] ?? '').length))));
+/** Column widths: each column's widest cell, then the flexible ones shrunk until a line fits `width`. */
+export function fitWidths(rows: readonly (readonly string[])[], width: number | undefined): number[] {
+  const widths = COLUMNS.map((c, i) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => displayWidth(r[i] ?? '')))));
   if (width === undefined) return widths;
-  const avail = width - GAP * (COLUMNS.length - 1);
+  const avail = width - (COLUMNS.length - 1); // one space between columns
   const total = (): number => widths.reduce((a, b) => a + b, 0);
-  // Shrink order: names first (to a readable 8), then addresses, then names to their minimum.
-  const steps: Array<[number, number]> = [[7, 8], [6, 8], [2, 0], [3, 0], [7, 0], [6, 0], [1, 0]];
+  // Names down to a readable 8 first, then the addresses (which wrap), then names to their minimum, then DIR.
+  const steps: ReadonlyArray<readonly [number, number]> = [[7, 8], [6, 8], [LOCAL, 0], [REMOTE, 0], [7, 0], [6, 0], [1, 0]];
   for (const [i, floor] of steps) {
-    const col = COLUMNS[i]!;
-    const limit = Math.max(col.min, floor);
+    const limit = Math.max(COLUMNS[i]!.min, floor);
     while (total() > avail && widths[i]! > limit) {
-      // Addresses shrink together so neither is squeezed alone.
-      if ((i === 2 || i === 3) && widths[5 - i]! > widths[i]!) widths[5 - i]!--;
+      // The two addresses shrink together, the wider one first.
+      const other = i === LOCAL ? REMOTE : i === REMOTE ? LOCAL : -1;
+      if (other >= 0 && widths[other]! > widths[i]!) widths[other]!--;
       else widths[i]!--;
     }
   }
@@ -70,25 +72,23 @@ export function fitWidths(rows: readonly string[][], width: number | undefined):
 }
 
 export function tableFormatter(opts: FormatterOptions): Formatter {
+  let columns: ColumnSpec[] = [];
+  let time = '';
   return {
-    format: (batch: PollBatch) => {
-      if (batch.events.length === 0) return '';
-      const time = clock(batch.meta.startedAt);
-      const rows = batch.events.map((e) => row(e, time));
-      const widths = fitWidths(rows, opts.width);
-      const table = new Table({
-        head: COLUMNS.map((c) => c.head),
-        colWidths: widths,
-        wordWrap: true,
-        wrapOnWordBoundary: false,
-        style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-        chars: {
-          top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-          'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ',
-        },
-      });
-      for (const r of rows) table.push(r.map((cell, i) => (COLUMNS[i]!.wraps ? cell : truncate(cell, widths[i]!))));
-      return `${table.toString().split('\n').map((l) => l.trimEnd()).join('\n')}\n`;
+    begin: (meta) => {
+      time = clock(meta.startedAt);
+      return '';
     },
+    events: (docs, first) => {
+      if (docs.length === 0) return '';
+      const rows = docs.map((e) => row(e, time));
+      if (first) {
+        // Widths follow the poll's first chunk; later rows that are wider wrap or are cut.
+        columns = fitWidths([HEAD, ...rows], opts.width).map((width, i) => ({ width, wraps: COLUMNS[i]!.wraps }));
+        return renderRows([HEAD, ...rows], columns);
+      }
+      return renderRows(rows, columns);
+    },
+    end: () => '',
   };
 }

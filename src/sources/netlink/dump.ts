@@ -12,7 +12,7 @@ import {
   align4,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
-import { cookieKey, decodeInetDiagMsg, stateAt } from './inet-diag.js';
+import { cookieKey, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
 
 /** The datagrams of one finished dump (one family), all checked by DumpCollector. */
 export interface DumpPart {
@@ -122,6 +122,7 @@ export class DumpCursor implements SocketCursor {
   #buf: Buffer | undefined;
   #payload = 0;
   #end = 0;
+  readonly #names: AddressNames = new Map();
 
   constructor(parts: readonly DumpPart[]) {
     this.#parts = parts;
@@ -164,7 +165,7 @@ export class DumpCursor implements SocketCursor {
   }
 
   decode(): SocketRecord {
-    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end);
+    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end, this.#names);
   }
 
   #current(): Buffer {

@@ -73,10 +73,29 @@ export function stateAt(buf: Buffer, p: number): number {
   return buf[p + OFF.state] ?? 0;
 }
 
-function address(buf: Buffer, off: number, family: number): { text: string; mapped: boolean } {
-  if (family === AF_INET) return { text: formatIPv4(buf, off), mapped: false };
-  if (isV4Mapped(buf, off)) return { text: formatIPv4(buf, off + 12), mapped: true };
-  return { text: formatIPv6(buf, off), mapped: false };
+/**
+ * Address text by the address's 32-bit value. A dump repeats the same few
+ * addresses (the host's own, loopback) tens of thousands of times; one string
+ * each saves allocation and memory for as long as the sockets live.
+ */
+export type AddressNames = Map<number, string>;
+
+function ipv4(buf: Buffer, off: number, names: AddressNames | undefined): string {
+  if (!names) return formatIPv4(buf, off);
+  const value = buf.readUInt32BE(off);
+  let text = names.get(value);
+  if (text === undefined) {
+    text = formatIPv4(buf, off);
+    if (names.size < 65_536) names.set(value, text);
+  }
+  return text;
+}
+
+/** Address text, and whether it was IPv4-mapped IPv6 (then written as plain IPv4). */
+function address(buf: Buffer, off: number, family: number, names: AddressNames | undefined): [string, boolean] {
+  if (family === AF_INET) return [ipv4(buf, off, names), false];
+  if (isV4Mapped(buf, off)) return [ipv4(buf, off + 12, names), true];
+  return [formatIPv6(buf, off), false];
 }
 
 /**
@@ -84,14 +103,14 @@ function address(buf: Buffer, off: number, family: number): { text: string; mapp
  * 72-byte struct, then its attributes. Throws DecodeError on a short struct
  * or a malformed attribute; never reads outside [p, end).
  */
-export function decodeInetDiagMsg(buf: Buffer, p: number, end: number): SocketRecord {
+export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: AddressNames): SocketRecord {
   if (p < 0 || end > buf.length || end - p < INET_DIAG_MSG_LEN) {
     throw new DecodeError(`inet_diag_msg needs ${INET_DIAG_MSG_LEN} bytes, got ${Math.max(0, Math.min(end, buf.length) - p)}`);
   }
   const family = buf[p + OFF.family];
   if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`inet_diag_msg has unknown idiag_family ${family}`);
-  const src = address(buf, p + OFF.src, family);
-  const dst = address(buf, p + OFF.dst, family);
+  const [localIp, localMapped] = address(buf, p + OFF.src, family, names);
+  const [remoteIp, remoteMapped] = address(buf, p + OFF.dst, family, names);
   let v6only: boolean | undefined;
   forEachAttribute(buf, p + INET_DIAG_MSG_LEN, end, (type, start, len) => {
     if (type === INET_DIAG_SKV6ONLY && len >= 1) v6only = buf[start] !== 0;
@@ -99,14 +118,13 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number): SocketRe
   const familyName = family === AF_INET ? 'ipv4' : 'ipv6';
   return {
     key: cookieKey(buf, p),
-    cookie: (BigInt(buf.readUInt32LE(p + OFF.cookie + 4)) * BigInt(TWO32) + BigInt(buf.readUInt32LE(p + OFF.cookie))).toString(),
     family: familyName,
-    ipVersion: src.mapped || dst.mapped ? 'ipv4' : familyName,
+    ipVersion: localMapped || remoteMapped ? 'ipv4' : familyName,
     transport: 'tcp',
     state: buf[p + OFF.state] ?? 0,
-    localIp: src.text,
+    localIp,
     localPort: buf.readUInt16BE(p + OFF.sport),
-    remoteIp: dst.text,
+    remoteIp,
     remotePort: buf.readUInt16BE(p + OFF.dport),
     v6only,
     uid: buf.readUInt32LE(p + OFF.uid),

@@ -69,6 +69,64 @@ interface PidState {
 
 type Mode = 'incremental' | 'deep';
 
+/** Everything one full look at a process found: its identity and every fd's socket inode (0: not a socket). */
+export interface PidScan {
+  readonly pid: number;
+  readonly start: number;
+  readonly comm: string;
+  readonly names: string[];
+  readonly inodes: number[];
+  readonly denied: boolean;
+}
+
+/** Reads every fd link of one process; undefined when it is gone. Pure I/O over `fs`, usable in any thread. */
+export function scanPidFds(fs: ProcFs, pid: number): PidScan | undefined {
+  const stat = readStat(fs, pid);
+  if (!stat) return undefined;
+  const scan: PidScan = { pid, start: stat.startTime, comm: stat.comm, names: [], inodes: [], denied: false };
+  let names: string[];
+  try {
+    names = fs.readdir(`${pid}/fd`);
+  } catch (err) {
+    return isDenied(err) ? { ...scan, denied: true } : undefined;
+  }
+  for (const name of names) {
+    try {
+      scan.inodes.push(socketInode(fs.readlink(`${pid}/fd/${name}`)));
+      scan.names.push(name);
+    } catch (err) {
+      if (isDenied(err)) return { ...scan, names: [], inodes: [], denied: true };
+      // closed since the listing
+    }
+  }
+  return scan;
+}
+
+function readStat(fs: ProcFs, pid: number): ReturnType<typeof parseStat> {
+  try {
+    return parseStat(fs.readFile(`${pid}/stat`).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PidGroup {
+  readonly pids: number[];
+  /** Their open fds, as far as st_size tells (0 before Linux 6.2). */
+  fds: number;
+}
+
+/** Splits pids into `n` groups of about equal fd counts (largest first, each to the lightest group). */
+export function balance(pids: readonly { pid: number; fds: number }[], n: number): PidGroup[] {
+  const groups: PidGroup[] = Array.from({ length: n }, () => ({ fds: 0, pids: [] }));
+  for (const p of [...pids].sort((a, b) => b.fds - a.fds || a.pid - b.pid)) {
+    const g = groups.reduce((min, x) => (x.fds < min.fds || (x.fds === min.fds && x.pids.length < min.pids.length) ? x : min));
+    g.pids.push(p.pid);
+    g.fds += p.fds;
+  }
+  return groups;
+}
+
 class Counters {
   fdDirs = 0;
   links = 0;
@@ -89,14 +147,48 @@ export class ProcessTable {
     this.#fs = fs;
   }
 
-  /** Maps every socket fd of every process (the one full scan). */
+  /** Maps every socket fd of every process (the one full scan), on this thread. */
   prime(): ScanStats {
     const t0 = performance.now();
-    const c = new Counters();
+    const [all] = this.planPrime(1);
+    return this.ingest((all?.pids ?? []).map((pid) => scanPidFds(this.#fs, pid)), t0);
+  }
+
+  /**
+   * The pids to prime, in `parts` groups of about equal fd counts (st_size of
+   * /proc/<pid>/fd), so the full scan can be spread over threads.
+   */
+  planPrime(parts: number): PidGroup[] {
     this.#request++;
-    const pids = this.#listPids();
-    for (const pid of pids) this.#scanPid(pid, 'deep', c, undefined);
-    return { tier: 3, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 };
+    const pids = this.#listPids().map((pid) => {
+      try {
+        return { pid, fds: this.#fs.stat(`${pid}/fd`).size };
+      } catch {
+        return { pid, fds: 0 };
+      }
+    });
+    return balance(pids, parts);
+  }
+
+  /** Takes in full scans (from scanPidFds, in any thread). */
+  ingest(scans: ReadonlyArray<PidScan | undefined>, t0 = performance.now()): ScanStats {
+    let fdDirs = 0;
+    let links = 0;
+    for (const scan of scans) {
+      if (!scan) continue;
+      this.#forget(scan.pid);
+      const st: PidState = {
+        pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.names.length, fds: new Map(),
+        dirty: false, denied: scan.denied, checkedIn: this.#request, info: undefined,
+      };
+      this.#pids.set(scan.pid, st);
+      if (scan.denied) continue;
+      fdDirs++;
+      links += scan.names.length;
+      scan.names.forEach((name, i) => st.fds.set(name, scan.inodes[i] ?? 0));
+      for (const ino of scan.inodes) if (ino !== 0) this.#claim(ino, st, undefined);
+    }
+    return { tier: 3, fdDirs, links, ms: performance.now() - t0 };
   }
 
   resolve(req: ResolveRequest): ResolveResult {
@@ -267,11 +359,7 @@ export class ProcessTable {
   }
 
   #readStat(pid: number): ReturnType<typeof parseStat> {
-    try {
-      return parseStat(this.#fs.readFile(`${pid}/stat`).toString('utf8'));
-    } catch {
-      return undefined;
-    }
+    return readStat(this.#fs, pid);
   }
 
   /** Facts about a live process, cached by pid + start time; refreshed after an exec (comm or exe changed). */
