@@ -5,10 +5,10 @@
 // process on every poll: ~6 us per fd, 0.6 s per 100k fds. This table does
 // that once (prime), then only looks where a new socket can be:
 //   tier 1: processes that are new, whose fd count changed (st_size of
-//           /proc/<pid>/fd, Linux >= 6.2), that lost a socket since the last
-//           look, or that the caller names as likely (a listener's owner);
-//           in them, only fd numbers not seen before or whose socket closed
-//           are read again;
+//           /proc/<pid>/fd, Linux >= 6.2), or that lost a socket since the
+//           last look — in them, only fd numbers not seen before or whose
+//           socket closed are read again — and, read in full, the processes
+//           the caller names as likely (a listener's owner);
 //   tier 2: the same incremental look at every other process;
 //   tier 3: every process, re-reading also non-socket fds and fds whose
 //           socket another process was credited with — the cases where an fd
@@ -236,7 +236,8 @@ export class ProcessTable {
       if (st?.denied) continue;
       (st === undefined || st.dirty || hinted.has(pid) || this.#fdCountChanged(st) ? first : rest).push(pid);
     }
-    for (const pid of first) this.#scanPid(pid, 'incremental', c, missing);
+    // A hinted process is the likely holder: worth re-reading its non-socket fds too.
+    for (const pid of first) this.#scanPid(pid, hinted.has(pid) ? 'deep' : 'incremental', c, missing);
     if (missing.size === 0) return 1;
     for (const pid of rest) this.#scanPid(pid, 'incremental', c, missing);
     if (missing.size === 0) return 2;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/program.js';
+import { UsageError } from '../../src/errors.js';
+
+const io = (tty = false) => ({ version: '9.9.9', stdoutIsTTY: tty, writeOut: () => undefined });
+const run = (args: string[], tty = false) => parseArgs(args, io(tty));
+
+describe('parseArgs', () => {
+  it('defaults: 10s, both families, /proc, ndjson when piped and table on a terminal', () => {
+    expect(run([])).toEqual({
+      kind: 'run',
+      config: { periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined },
+    });
+    expect(run([], true)).toMatchObject({ config: { format: 'table' } });
+  });
+
+  it.each([
+    [['--period', '500ms'], { periodMs: 500 }],
+    [['--period=2m'], { periodMs: 120_000 }],
+    [['--once', '--format', 'json'], { once: true, format: 'json' }],
+    [['-4'], { families: ['ipv4'] }],
+    [['--ipv6'], { families: ['ipv6'] }],
+    [['-4', '-6'], { families: ['ipv4', 'ipv6'] }],
+    [['--proc-root', '/hostfs/proc'], { procRoot: '/hostfs/proc' }],
+    [['--replay', 'x.swdump', '--once'], { replay: 'x.swdump' }],
+  ])('%j', (args, config) => {
+    expect(run(args)).toMatchObject({ kind: 'run', config });
+  });
+
+  it('returns a frozen config', () => {
+    const r = run([]);
+    expect(r.kind === 'run' && Object.isFrozen(r.config)).toBe(true);
+  });
+
+  it.each([['--help'], ['-h'], ['--version'], ['-V']])('%s exits 0', (flag) => {
+    expect(run([flag])).toEqual({ kind: 'exit', code: 0 });
+  });
+
+  // Each bad input: one line naming the flag and what was expected.
+  it.each([
+    [['--period', '0'], /--period "0" has no unit.*expected a duration like 500ms/],
+    [['--period', '0s'], /--period "0s" is out of range; expected 10ms to 24h/],
+    [['--period', '-1s'], /--period "-1s" is negative/],
+    [['--period', 'abc'], /--period "abc" is not a number followed by ms, s, m or h/],
+    [['--period', '1e999'], /--period "1e999" is not a number followed by/],
+    [['--period', '10x'], /--period "10x" is not a number/],
+    [['--period', '25h'], /--period "25h" is out of range/],
+    [['--period', '5ms'], /out of range; expected 10ms/],
+    [['--period', ''], /--period "" is empty/],
+    [['--period'], /option '--period <duration>' argument missing/],
+    [['--format', 'xml'], /argument 'xml' is invalid. Allowed choices are table, json, ndjson; see socketwatch --help$/],
+    [['--format'], /argument missing/],
+    [['--bogus'], /unknown option '--bogus'; see socketwatch --help/],
+    [['--onse'], /unknown option '--onse' \(did you mean --once\?\)/],
+    [['extra'], /too many arguments/],
+    [['--once', '--period', '1s'], /--period has no effect with --once/],
+    [['--replay', 'a', '--record', 'b'], /--replay and --record cannot be used together/],
+    [['--replay', 'a', '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
+    [['--proc-root', ''], /--proc-root is empty/],
+  ])('%j is a usage error', (args, message) => {
+    let err: unknown;
+    try {
+      run(args);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toMatch(message);
+    expect((err as UsageError).message).not.toContain('\n');
+    expect((err as UsageError).exitCode).toBe(2);
+  });
+});

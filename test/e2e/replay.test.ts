@@ -1,0 +1,53 @@
+// The built CLI on a recorded dump and a fake host (fixtures/): golden output,
+// refreshed with `npx vitest -u` after `node scripts/fixtures/record-basic.mjs`.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const HOST = ['--replay', 'fixtures/netlink/basic.swdump', '--proc-root', 'fixtures/hosts/basic/proc'];
+
+/** Blanks what depends on the clock or the machine. */
+function normalize(text: string): string {
+  return text
+    .replace(/"@timestamp":"[^"]+"/g, '"@timestamp":"<time>"')
+    .replace(/"duration":\d+/g, '"duration":0')
+    .replace(/"(duration|dump|enrich)_ms":[\d.]+/g, '"$1_ms":0')
+    .replace(/"host":\{"name":"[^"]*"\}/g, '"host":{"name":"<host>"}')
+    .replace(/^\d\d:\d\d:\d\d /gm, 'hh:mm:ss ');
+}
+
+describe('socketwatch --replay (golden)', () => {
+  it.each([
+    ['json', 'basic.json'],
+    ['ndjson', 'basic.ndjson'],
+    ['table', 'basic.table.txt'],
+  ])('--format %s', async (format, golden) => {
+    const r = await runCli([...HOST, '--once', '--format', format]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await expect(normalize(r.stdout)).toMatchFileSnapshot(`../../fixtures/golden/${golden}`);
+  });
+
+  it('reports what the fake host holds, by direction, with processes and users', async () => {
+    const r = await runCli([...HOST, '--once', '--format', 'ndjson']);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const at = (port: number, direction: string) => events.find((e) => e.system.socket.local.port === port && e.network.direction === direction);
+    // the listener shared by httpd and its forked worker goes to the parent (earliest start)
+    expect(at(8080, 'listening')).toMatchObject({ process: { pid: 1100, name: 'httpd' }, user: { id: '33', name: 'www-data' }, server: { ip: '192.0.2.1', port: 8080 } });
+    // the worker holds what it accepted
+    expect(at(8080, 'ingress')).toMatchObject({ process: { pid: 1101 }, destination: { ip: '192.0.2.1', port: 8080 }, source: { ip: '192.0.2.2' } });
+    // an IPv4 client of the dual-stack [::]:8443 listener: an AF_INET6 socket, reported as ipv4 ingress
+    expect(at(8443, 'ingress')).toMatchObject({ network: { type: 'ipv4' }, destination: { ip: '192.0.2.1', port: 8443 } });
+    expect(at(5432, 'ingress')).toMatchObject({ network: { type: 'ipv6' }, process: { name: 'postgres' }, user: { full_name: 'PostgreSQL administrator' } });
+    const tw = events.find((e) => e.system.socket.state === 'TIME_WAIT');
+    expect(tw).toMatchObject({ network: { direction: 'egress' }, error: { code: 'process_exited' } });
+    expect(tw).not.toHaveProperty('user');
+    expect(at(9000, 'listening')).toMatchObject({ user: { name: 'alice' }, error: { code: 'process_not_found' } });
+    expect(events).toHaveLength(11);
+  });
+
+  it('with --period, replays each recorded poll and then ends', async () => {
+    const r = await runCli([...HOST, '--period', '10ms', '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).poll).toMatchObject({ seq: 1, sockets: 11, new: 11, period_ms: 10 });
+  });
+});

@@ -1,0 +1,181 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { balance, ProcessTable, scanPidFds } from '../../../src/sources/procfs/process-table.js';
+import { FakeProc } from '../../helpers/fake-proc.js';
+
+const sock = (ino: number): string => `socket:[${ino}]`;
+/** fds "10".."n+9" holding sockets from `first` upward. */
+const manySockets = (n: number, first: number): Record<string, string> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [String(10 + i), sock(first + i)]));
+
+let proc: FakeProc;
+let table: ProcessTable;
+const resolve = (inodes: number[], gone: number[] = [], hints: number[] = []) => table.resolve({ inodes, gone, hints });
+
+beforeEach(() => {
+  proc = new FakeProc();
+  proc.add(1, { comm: 'init', args: ['/sbin/init'], exe: '/sbin/init', fds: { '0': '/dev/null', '1': '/dev/null' } });
+  proc.add(100, { comm: 'nginx', args: ['nginx', '-g', 'daemon off;'], exe: '/usr/sbin/nginx', fds: { '0': '/dev/null', '3': sock(5000), ...manySockets(1000, 10_000) } });
+  proc.add(200, { comm: 'curl', args: ['curl', 'https://example.com/'], exe: '/usr/bin/curl', fds: { '0': '/dev/tty', '5': sock(6000) } });
+  table = new ProcessTable(proc);
+  table.prime();
+  proc.resetCalls();
+});
+
+describe('ProcessTable', () => {
+  it('answers known sockets from the table without reading any fd', () => {
+    const r = resolve([5000, 10_500, 6000]);
+    expect(r.owners).toEqual([100, 100, 200]);
+    expect(r.scan.tier).toBe(0);
+    expect(proc.calls.links).toEqual([]); // exe links only
+    expect(r.processes.map((p) => [p.pid, p.name, p.executable, p.args, p.commandLine])).toEqual([
+      [100, 'nginx', '/usr/sbin/nginx', ['nginx', '-g', 'daemon off;'], 'nginx -g daemon off;'],
+      [200, 'curl', '/usr/bin/curl', ['curl', 'https://example.com/'], 'curl https://example.com/'],
+    ]);
+  });
+
+  it('finds a new process socket by looking only at the new process (tier 1)', () => {
+    proc.add(300, { comm: 'ssh', fds: { '3': sock(7000) } });
+    const r = resolve([7000]);
+    expect(r.owners).toEqual([300]);
+    expect(r.scan.tier).toBe(1);
+    expect([...proc.calls.fdDirs]).toEqual([300]);
+    expect(proc.calls.links).toEqual(['300/fd/3']);
+  });
+
+  it('reads only the new fd of a busy process whose fd count changed', () => {
+    proc.procs.get(100)!.fds.set('2000', sock(8000));
+    const r = resolve([8000]);
+    expect(r.owners).toEqual([100]);
+    expect(r.scan.tier).toBe(1);
+    expect(proc.calls.links).toEqual(['100/fd/2000']); // not its other 1002 fds
+  });
+
+  it('finds a socket that reused a closed socket fd number (count unchanged) through the closed inode', () => {
+    proc.procs.get(200)!.fds.set('5', sock(6001)); // closed 6000, opened 6001 on fd 5
+    const r = resolve([6001], [6000]);
+    expect(r.owners).toEqual([200]);
+    expect(r.scan.tier).toBe(1);
+    expect(proc.calls.links).toEqual(['200/fd/5']);
+  });
+
+  it('finds a socket on a reused file fd number (count unchanged) in the deep tier', () => {
+    proc.procs.get(200)!.fds.set('0', sock(6100)); // /dev/tty closed, socket opened on fd 0
+    const r = resolve([6100]);
+    expect(r.owners).toEqual([200]);
+    expect(r.scan.tier).toBe(3);
+  });
+
+  it('looks at a hinted process first, and deeply', () => {
+    proc.procs.get(100)!.fds.set('0', sock(9000)); // a file fd reused, same count: only a hint or the deep tier finds it
+    expect(resolve([9000], [], [100])).toMatchObject({ owners: [100], scan: { tier: 1 } });
+    expect([...proc.calls.fdDirs]).toEqual([100]);
+  });
+
+  it('answers 0 for inode 0 without scanning, and for sockets no process holds', () => {
+    const r = resolve([0, 424242]);
+    expect(r.owners).toEqual([0, 0]);
+    expect(r.scan.tier).toBe(3);
+    expect(r.processes).toEqual([]);
+    proc.resetCalls();
+    expect(resolve([0]).scan.tier).toBe(0);
+    expect(proc.calls.readdir).toBe(0);
+  });
+
+  it('credits a socket shared by several processes to the one that started first, whatever the scan order', () => {
+    for (const [older, newer] of [[600, 500], [500, 600]] as const) {
+      const p = new FakeProc();
+      p.add(newer, { comm: 'worker', start: 2000, fds: { '4': sock(4444) } });
+      p.add(older, { comm: 'master', start: 1000, fds: { '4': sock(4444) } });
+      const t = new ProcessTable(p);
+      t.prime();
+      expect(t.resolve({ inodes: [4444], gone: [], hints: [] }).processes[0]?.name).toBe('master');
+      const t2 = new ProcessTable(p);
+      expect(t2.resolve({ inodes: [4444], gone: [], hints: [] }).processes[0]?.name).toBe('master');
+    }
+  });
+
+  it('breaks a start-time tie by the lower pid', () => {
+    const p = new FakeProc();
+    p.add(900, { comm: 'b', start: 5, fds: { '3': sock(1) } });
+    p.add(800, { comm: 'a', start: 5, fds: { '3': sock(1) } });
+    const t = new ProcessTable(p);
+    t.prime();
+    expect(t.resolve({ inodes: [1], gone: [], hints: [] }).owners).toEqual([800]);
+  });
+
+  it('never shows a reused pid with the old process facts', () => {
+    expect(resolve([6000]).processes[0]?.name).toBe('curl');
+    // curl exits; a new process gets pid 200 and holds the same-numbered fd with another socket.
+    proc.procs.delete(200);
+    proc.add(200, { comm: 'wget', start: 99_999, args: ['wget', 'x'], fds: { '5': sock(6500) } });
+    const r = resolve([6000, 6500]);
+    expect(r.owners).toEqual([0, 200]);
+    expect(r.processes).toEqual([{ pid: 200, name: 'wget', executable: undefined, args: ['wget', 'x'], commandLine: 'wget x' }]);
+  });
+
+  it('refreshes process facts after an exec (same pid and start, new comm)', () => {
+    expect(resolve([6000]).processes[0]?.name).toBe('curl');
+    Object.assign(proc.procs.get(200)!, { comm: 'python3', args: ['python3', '-m', 'http.server'], exe: '/usr/bin/python3' });
+    expect(resolve([6000]).processes[0]).toMatchObject({ name: 'python3', commandLine: 'python3 -m http.server', executable: '/usr/bin/python3' });
+  });
+
+  it('keeps cached facts (no cmdline read) while the process is unchanged', () => {
+    resolve([6000]);
+    proc.resetCalls();
+    resolve([6000]);
+    expect(proc.calls.readFile).toBe(1); // stat only, to confirm the start time
+  });
+
+  it('survives processes that exit between listing and reading', () => {
+    proc.add(300, { comm: 'gone', fds: { '3': sock(7000) } });
+    const p = proc.procs.get(300)!;
+    // The fd listing works, then the links vanish (exit mid-scan).
+    const readlink = proc.readlink.bind(proc);
+    proc.readlink = (path: string) => {
+      if (path.startsWith('300/')) {
+        proc.procs.delete(300);
+        p.fds.clear();
+      }
+      return readlink(path);
+    };
+    expect(resolve([7000]).owners).toEqual([0]);
+  });
+
+  it('counts processes whose fds it may not read', () => {
+    proc.add(400, { comm: 'sshd', fds: { '3': sock(7100) }, linksDenied: true });
+    proc.add(401, { comm: 'agent', fds: { '3': sock(7200) }, dirDenied: true });
+    const r = resolve([7100, 7200]);
+    expect(r.owners).toEqual([0, 0]);
+    expect(r.unreadable).toBe(2);
+  });
+
+  it('works on kernels that do not count fds in st_size (before 6.2)', () => {
+    proc.countsFds = false;
+    const t = new ProcessTable(proc);
+    t.prime();
+    proc.procs.get(100)!.fds.set('2000', sock(8100));
+    expect(t.resolve({ inodes: [8100], gone: [], hints: [] })).toMatchObject({ owners: [100], scan: { tier: 1 } });
+  });
+
+  it('forgets processes that are gone', () => {
+    proc.procs.delete(100);
+    proc.add(300, { comm: 'new', fds: { '3': sock(7000) } });
+    expect(resolve([7000, 5000]).owners).toEqual([300, 0]);
+  });
+});
+
+describe('prime helpers', () => {
+  it('balance splits pids by fd count, biggest first', () => {
+    const groups = balance([{ pid: 1, fds: 10 }, { pid: 2, fds: 20_000 }, { pid: 3, fds: 15_000 }, { pid: 4, fds: 6_000 }, { pid: 5, fds: 0 }], 2);
+    expect(groups.map((g) => g.fds).sort((a, b) => a - b)).toEqual([20_010, 21_000]);
+    expect(groups.flatMap((g) => g.pids).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('ingesting scans made elsewhere gives the same table as a prime', () => {
+    const t = new ProcessTable(proc);
+    const groups = t.planPrime(2);
+    const scans = groups.flatMap((g) => g.pids).map((pid) => scanPidFds(proc, pid));
+    t.ingest(scans);
+    expect(t.resolve({ inodes: [5000, 6000, 10_999], gone: [], hints: [] }).owners).toEqual([100, 200, 100]);
+  });
+});
