@@ -8,7 +8,7 @@ import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
 import type { OutputSink } from './output/sink.js';
-import type { ProcessResolver } from './sources/procfs/process-resolver.js';
+import { ResolverClosedError, type ProcessResolver } from './sources/procfs/process-resolver.js';
 import type { SocketSource } from './sources/socket-source.js';
 
 export interface WatchDeps {
@@ -45,7 +45,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   const table = new SocketTable();
   const listeners = new ListenerTable();
   // The one full /proc scan runs in the worker while the first dump is taken.
-  deps.processes.prime().catch((err: unknown) => deps.warn(`the initial /proc scan failed: ${(err as Error).message}`));
+  deps.processes.prime().catch((err: unknown) => {
+    if (!(err instanceof ResolverClosedError)) deps.warn(`the initial /proc scan failed: ${(err as Error).message}`);
+  });
   let failures = 0;
   let events = 0;
   let warnedUnreadable = false;

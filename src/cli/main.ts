@@ -117,13 +117,14 @@ async function run(config: Config): Promise<number> {
   process.on('SIGTERM', onSignal);
   const sink = new OutputSink(process.stdout);
   const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+  const formatter = (await formatters[config.format]())({ width });
   try {
     await watch(
       {
         source,
         processes,
         enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot))),
-        formatter: formatters[config.format]({ width }),
+        formatter,
         sink,
         hostName: hostname(),
         warn: say,

@@ -24,48 +24,48 @@ function event(i: number, over: Partial<EnrichedSocket> = {}) {
   return toEventDoc(e, ctx, 0);
 }
 
-function render(name: (typeof formatNames)[number], chunks: ReturnType<typeof event>[][], width?: number): string {
-  const f = formatters[name]({ width });
+async function render(name: (typeof formatNames)[number], chunks: ReturnType<typeof event>[][], width?: number): Promise<string> {
+  const f = (await formatters[name]())({ width });
   return f.begin(meta) + chunks.map((c, i) => f.events(c, i === 0)).join('') + f.end(meta);
 }
 
 describe('formats', () => {
-  it('registry feeds the --format choices', () => {
+  it('registry feeds the --format choices', async () => {
     expect(formatNames).toEqual(['table', 'json', 'ndjson']);
   });
 
-  it('ndjson: one parseable event per line, nothing else', () => {
-    const out = render('ndjson', [[event(1), event(2)], [event(3)]]);
+  it('ndjson: one parseable event per line, nothing else', async () => {
+    const out = await render('ndjson', [[event(1), event(2)], [event(3)]]);
     const lines = out.split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((l) => JSON.parse(l).system.socket.local.port)).toEqual([40001, 40002, 40003]);
   });
 
-  it('json: one valid document per poll with meta and all events, across chunks', () => {
-    const doc = JSON.parse(render('json', [[event(1)], [event(2), event(3)]]));
+  it('json: one valid document per poll with meta and all events, across chunks', async () => {
+    const doc = JSON.parse(await render('json', [[event(1)], [event(2), event(3)]]));
     expect(doc.poll).toEqual({ seq: 3, period_ms: 1000, duration_ms: 4, dump_ms: 1.5, enrich_ms: 2.25, sockets: 10, new: 2, closed: 1 });
     expect(doc.host).toEqual({ name: 'h' });
     expect(doc['@timestamp']).toBe('2026-11-22T10:00:00.000Z');
     expect(doc.events).toHaveLength(3);
   });
 
-  it('json: a poll without events is still a valid document', () => {
-    expect(JSON.parse(render('json', [])).events).toEqual([]);
+  it('json: a poll without events is still a valid document', async () => {
+    expect(JSON.parse(await render('json', [])).events).toEqual([]);
   });
 
-  it('table: nothing for a poll without events; header and rows otherwise', () => {
-    expect(render('table', [])).toBe('');
-    const out = render('table', [[event(1)]], 200);
+  it('table: nothing for a poll without events; header and rows otherwise', async () => {
+    expect(await render('table', [])).toBe('');
+    const out = await render('table', [[event(1)]], 200);
     const [head, row] = out.split('\n');
     expect(head?.split(/\s+/)).toEqual(['TIME', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'USER']);
     expect(row).toMatch(/^\d\d:\d\d:\d\d out\s+192\.0\.2\.1:40001 198\.51\.100\.2:443 ESTAB 321 curl\s+alice$/);
   });
 
-  it('table: every line fits 80 columns, long IPv6 addresses wrap instead of being cut', () => {
+  it('table: every line fits 80 columns, long IPv6 addresses wrap instead of being cut', async () => {
     const v6 = event(1);
     v6.system.socket.local = { ip: '2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff', port: 65535 };
     v6.system.socket.remote = { ip: '2001:db8:1111:2222:3333:4444:5555:6666', port: 443 };
-    const out = render('table', [[v6, event(2)]], 80);
+    const out = await render('table', [[v6, event(2)]], 80);
     const lines = out.trimEnd().split('\n');
     expect(Math.max(...lines.map(displayWidth))).toBeLessThanOrEqual(80);
     // Read the LOCAL and REMOTE columns of the first row's lines back by position.
@@ -78,20 +78,20 @@ describe('formats', () => {
     expect(column('REMOTE', 'STATE')).toBe('[2001:db8:1111:2222:3333:4444:5555:6666]:443');
   });
 
-  it('table: hostile process and user names cannot reach the terminal raw, and are bounded', () => {
+  it('table: hostile process and user names cannot reach the terminal raw, and are bounded', async () => {
     const evil = event(1, {
       process: { pid: 1, name: '\u001b]0;pwned\u0007\u001b[2J', executable: undefined, args: [], commandLine: '' },
       user: { id: '0', name: `evil\u202euser${'x'.repeat(500)}`, fullName: undefined },
     });
-    const out = render('table', [[evil]], 100);
+    const out = await render('table', [[evil]], 100);
     expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
     expect(out).toContain('\\x1b]0;pwned'); // escaped, then cut to the column with "…"
     expect(Math.max(...out.trimEnd().split('\n').map(displayWidth))).toBeLessThanOrEqual(100);
   });
 
-  it('table: widths follow CJK display width', () => {
+  it('table: widths follow CJK display width', async () => {
     const wide = event(1, { process: { pid: 1, name: '日本語のプロセス', executable: undefined, args: [], commandLine: '' } });
-    const out = render('table', [[wide, event(2)]], 120);
+    const out = await render('table', [[wide, event(2)]], 120);
     const lines = out.trimEnd().split('\n');
     // USER column starts at the same display column on every line
     const userCol = (l: string): number => displayWidth(l.slice(0, l.lastIndexOf(' ') + 1));
@@ -101,13 +101,13 @@ describe('formats', () => {
 
 describe('fitWidths', () => {
   const row = ['12:00:00', 'out', '192.0.2.1:40000', '198.51.100.2:443', 'ESTAB', '4194304', 'a-long-process-name', 'a-very-long-user-name'];
-  it('keeps natural widths when they fit, shrinks names first when they do not', () => {
+  it('keeps natural widths when they fit, shrinks names first when they do not', async () => {
     expect(fitWidths([row], undefined)).toEqual([8, 3, 15, 16, 5, 7, 16, 16]);
     const w = fitWidths([row], 80);
     expect(w.reduce((a, b) => a + b, 0) + 7).toBeLessThanOrEqual(80);
     expect(w.slice(2, 4)).toEqual([15, 16]); // addresses untouched
   });
-  it('never goes below each column minimum, and never cuts a pid', () => {
+  it('never goes below each column minimum, and never cuts a pid', async () => {
     const w = fitWidths([row], 20);
     expect(w).toEqual([8, 3, 9, 9, 5, 7, 4, 4]);
   });

@@ -29,6 +29,11 @@ export class InlineProcessResolver implements ProcessResolver {
   }
 }
 
+/** The resolver was closed while a request was pending (not a failure: the run is ending). */
+export class ResolverClosedError extends Error {
+  override readonly name = 'ResolverClosedError';
+}
+
 export type WorkerRequest =
   | { readonly id: number; readonly kind: 'prime' }
   | { readonly id: number; readonly kind: 'resolve'; readonly req: ResolveRequest };
@@ -63,6 +68,7 @@ export class WorkerProcessResolver implements ProcessResolver {
       else w.reject(new Error(reply.message));
     });
     const failAll = (err: Error): void => {
+      if (this.#failure instanceof ResolverClosedError) return;
       this.#failure = err;
       for (const w of this.#waiting.values()) w.reject(err);
       this.#waiting.clear();
@@ -80,6 +86,10 @@ export class WorkerProcessResolver implements ProcessResolver {
   }
 
   async close(): Promise<void> {
+    const closed = new ResolverClosedError('the process resolver was closed');
+    this.#failure = closed;
+    for (const w of this.#waiting.values()) w.reject(closed);
+    this.#waiting.clear();
     await this.#worker.terminate();
   }
 

@@ -41,9 +41,9 @@ describe('ProcessTable on fixtures/hosts/basic/proc', () => {
     }
   });
 
-  it('rejects requests, instead of hanging, when the worker is gone', async () => {
+  it('rejects requests, instead of hanging, once closed', async () => {
     const worker = new WorkerProcessResolver(PROC, WORKER);
     await worker.close();
-    await expect(worker.resolve({ inodes: [1], gone: [], hints: [] })).rejects.toThrow(/worker exited/);
+    await expect(worker.resolve({ inodes: [1], gone: [], hints: [] })).rejects.toThrow(/closed/);
   });
 });
