@@ -4,8 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
@@ -141,6 +140,7 @@ async function run(config: Config): Promise<number> {
   }
 }
 
+/** Runs socketwatch with these arguments (without node and the script); resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   try {
     const invocation = parseArgs(args, {
@@ -159,13 +159,4 @@ export async function main(args: readonly string[]): Promise<number> {
     if (process.env['SOCKETWATCH_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     return 1;
   }
-}
-
-// Run when executed (bin/socketwatch.js imports this module), not when imported by tests.
-const entry = process.argv[1] ? resolve(process.argv[1]) : '';
-const self = fileURLToPath(import.meta.url);
-if (entry === self || entry === join(dirname(self), '..', '..', 'bin', 'socketwatch.js') || entry.endsWith('/bin/socketwatch') || entry.endsWith('/bin/socketwatch.js')) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
 }
