@@ -1,4 +1,6 @@
 // Writes output to a stream, one poll at a time, waiting for it to drain.
+import { RuntimeError } from '../errors.js';
+
 // A reader that went away (EPIPE: `socketwatch | head -1`) is not an error:
 // the sink reports itself closed and the watcher stops quietly.
 
@@ -11,7 +13,7 @@ export class OutputSink {
     this.#stream = stream;
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.#closed = true;
-      else this.#failure ??= err;
+      else this.#failure ??= writeFailed(err);
     });
   }
 
@@ -31,8 +33,12 @@ export class OutputSink {
           this.#closed = true;
           return resolve();
         }
-        reject(err);
+        reject(writeFailed(err));
       });
     });
   }
+}
+
+function writeFailed(err: NodeJS.ErrnoException): RuntimeError {
+  return new RuntimeError(`cannot write the output: ${err.code ?? err.message}`, { cause: err });
 }

@@ -1,6 +1,7 @@
 // The built CLI against the real kernel and the real /proc: sockets this test
 // opens on loopback, found by their ports (other processes own sockets too).
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,6 +95,19 @@ describe('socketwatch --once on real sockets', () => {
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error|at /);
+  });
+});
+
+describe('output failures', () => {
+  it('a full disk is a runtime failure: exit 1 and one clear line', async () => {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [BIN, '--once', '--format', 'ndjson'], { stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise((r) => child.on('exit', r))).toBe(1);
+    expect(stderr).toMatch(/^socketwatch: cannot write the output: ENOSPC$/m);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
 
