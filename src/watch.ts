@@ -27,6 +27,8 @@ export interface WatchOptions {
   readonly once: boolean;
   /** Give up after this many polls in a row fail (the first poll failing always ends the run). */
   readonly maxFailures: number;
+  /** Reverse lookups unanswered this long after the dump are left out of the poll. */
+  readonly dnsTimeoutMs: number;
 }
 
 export interface WatchSummary {
@@ -75,7 +77,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     for (const s of diff.closed) if (isListening(s)) listeners.remove(s);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
     const enrichStart = performance.now();
-    const outcome = await deps.enricher.enrich(diff.opened, diff.closed, listeners);
+    const outcome = await deps.enricher.enrich(diff.opened, diff.closed, listeners, performance.now() + opts.dnsTimeoutMs);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
     if (outcome.unreadable > 0 && !warnedUnreadable) {
       warnedUnreadable = true;
@@ -103,6 +105,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       enrichMs: now - enrichStart,
       durationMs: now - startedMs,
       processScan: outcome.scan,
+      dns: outcome.dns,
     };
     await write(deps, meta, outcome.sockets, ctx);
     events += outcome.sockets.length;

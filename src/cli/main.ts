@@ -5,6 +5,11 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { promises as dnsPromises } from 'node:dns';
+import NodeCache from 'node-cache';
+import { nodeHostCache } from '../enrich/dns/host-cache.js';
+import { ResolverPool } from '../enrich/dns/resolver-pool.js';
+import { ReverseLookup } from '../enrich/dns/reverse-lookup.js';
 import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
@@ -16,13 +21,17 @@ import { WorkerProcessResolver } from '../sources/procfs/process-resolver.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
-import type { Config } from './options.js';
+import type { Config, DnsConfig } from './options.js';
 import { parseArgs } from './program.js';
 
 const PROGRAM = 'socketwatch';
 const DUMP_TIMEOUT_MS = 10_000;
 /** 32 KiB reads: the largest datagram the kernel builds for a dump; measured fastest (see README, "Performance"). */
 const DUMP_READ_BYTES = 32_768;
+/** Reverse-lookup cache entries at most (about 200 bytes each). */
+const DNS_CACHE_ENTRIES = 65_536;
+/** c-ares channels at most, 128 queries in flight each: 2,048 lookups at once. */
+const DNS_CHANNELS = 16;
 
 const say = (message: string): void => {
   process.stderr.write(`${PROGRAM}: ${message}\n`);
@@ -98,10 +107,31 @@ function buildSource(config: Config): SocketSource {
   }
 }
 
+function buildReverseLookup(dns: DnsConfig): ReverseLookup {
+  const channel = (): dnsPromises.Resolver => {
+    // c-ares: one try, with our timeout; the poll's own deadline bounds the wait anyway.
+    const resolver = new dnsPromises.Resolver({ timeout: dns.timeoutMs, tries: 1 });
+    if (dns.server !== undefined) resolver.setServers([dns.server]);
+    return resolver;
+  };
+  const pool = new ResolverPool(channel, DNS_CHANNELS);
+  // checkperiod 0: no sweep timer (expired entries go on read, or when the cache is full).
+  const cache = new NodeCache({ stdTTL: 0, checkperiod: 0, useClones: false });
+  return new ReverseLookup({
+    resolver: pool,
+    cache: nodeHostCache(cache, DNS_CACHE_ENTRIES),
+    successTtlMs: dns.successTtlMs,
+    failureTtlMs: dns.failureTtlMs,
+    skipLocal: dns.skipLocal,
+    maxInFlight: pool.capacity,
+  });
+}
+
 async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
   const source = buildSource(config);
   const processes = new WorkerProcessResolver(config.procRoot);
+  const reverse = config.dns && buildReverseLookup(config.dns);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -122,18 +152,19 @@ async function run(config: Config): Promise<number> {
       {
         source,
         processes,
-        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot))),
+        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse),
         formatter,
         sink,
         hostName: hostname(),
         warn: say,
       },
-      { periodMs: config.periodMs, once: config.once, maxFailures: 3 },
+      { periodMs: config.periodMs, once: config.once, maxFailures: 3, dnsTimeoutMs: config.dns?.timeoutMs ?? 0 },
       stop.signal,
     );
     return 0;
   } finally {
     source.close();
+    reverse?.close();
     await processes.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,6 +1,7 @@
 // Raw flag values -> one validated, frozen Config. Pure: the file-system
 // checks live in main.ts. Nothing else reads flags.
 import { parseDuration } from '../core/duration.js';
+import { parseIP } from '../core/ip.js';
 import { UsageError } from '../errors.js';
 import { formatNames, type FormatName } from '../output/registry.js';
 import type { Family } from '../sources/socket-source.js';
@@ -14,6 +15,21 @@ export interface RawOptions {
   readonly procRoot: string;
   readonly replay?: string;
   readonly record?: string;
+  readonly reverseLookup?: boolean;
+  readonly successTtl: string;
+  readonly failureTtl: string;
+  readonly dnsTimeout: string;
+  readonly dnsServer?: string;
+  readonly skipLocalLookups?: boolean;
+}
+
+export interface DnsConfig {
+  readonly successTtlMs: number;
+  readonly failureTtlMs: number;
+  readonly timeoutMs: number;
+  /** "ip:port" or "[ip6]:port" as node:dns setServers() takes it; undefined: the system's resolvers. */
+  readonly server: string | undefined;
+  readonly skipLocal: boolean;
 }
 
 export interface Config {
@@ -24,23 +40,62 @@ export interface Config {
   readonly procRoot: string;
   readonly replay: string | undefined;
   readonly record: string | undefined;
+  /** Reverse lookup of remote addresses; undefined when off. */
+  readonly dns: DnsConfig | undefined;
 }
 
 export interface OptionContext {
   readonly stdoutIsTTY: boolean;
-  /** Flags the user gave on the command line (not defaults). */
+  /** Flags the user gave on the command line (not defaults), by attribute name. */
   readonly explicit: ReadonlySet<string>;
 }
 
 export const MIN_PERIOD_MS = 10;
 export const MAX_PERIOD_MS = 24 * 3_600_000;
+const MAX_DNS_TIMEOUT_MS = 60_000;
+
+function duration(flag: string, text: string, minMs: number, maxMs: number, expected: string): number {
+  const d = parseDuration(text);
+  if ('error' in d) throw new UsageError(`${flag} "${text}" ${d.error}; expected ${expected}`);
+  if (d.ms < minMs || d.ms > maxMs) throw new UsageError(`${flag} "${text}" is out of range; expected ${expected}`);
+  return d.ms;
+}
+
+/** "1.2.3.4", "1.2.3.4:53", "2001:db8::1", "[2001:db8::1]:53" -> the form node:dns takes. */
+export function parseDnsServer(text: string): string {
+  const bad = (): never => {
+    throw new UsageError(`--dns-server "${text}" is not an address; expected an IP with an optional port, like 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53`);
+  };
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([\d.]+)(?::(\d{1,5}))?$/.exec(text) ?? /^([0-9a-fA-F:]+)()$/.exec(text);
+  if (!m || !m[1]) return bad();
+  const ip = m[1];
+  const raw = parseIP(ip);
+  if (!raw) return bad();
+  const port = m[2] ? Number(m[2]) : 53;
+  if (port < 1 || port > 65535) return bad();
+  return raw.length === 16 ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+const DNS_FLAGS = { successTtl: '--success-ttl', failureTtl: '--failure-ttl', dnsTimeout: '--dns-timeout', dnsServer: '--dns-server', skipLocalLookups: '--skip-local-lookups' } as const;
+
+function dnsConfig(raw: RawOptions, ctx: OptionContext): DnsConfig | undefined {
+  if (!raw.reverseLookup) {
+    const given = Object.entries(DNS_FLAGS).find(([attr]) => ctx.explicit.has(attr));
+    if (given) throw new UsageError(`${given[1]} has no effect without --reverse-lookup`);
+    return undefined;
+  }
+  return {
+    successTtlMs: duration('--success-ttl', raw.successTtl, 0, MAX_PERIOD_MS, 'a duration like 60s (0s: do not cache)'),
+    // Each TTL from its own flag: Metricbeat applies failure_ttl to successes (a copy-paste bug).
+    failureTtlMs: duration('--failure-ttl', raw.failureTtl, 0, MAX_PERIOD_MS, 'a duration like 60s (0s: do not cache)'),
+    timeoutMs: duration('--dns-timeout', raw.dnsTimeout, 1, MAX_DNS_TIMEOUT_MS, 'a duration from 1ms to 60s, like 500ms'),
+    server: raw.dnsServer === undefined ? undefined : parseDnsServer(raw.dnsServer),
+    skipLocal: raw.skipLocalLookups === true,
+  };
+}
 
 export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> {
-  const period = parseDuration(raw.period);
-  if ('error' in period) throw new UsageError(`--period "${raw.period}" ${period.error}; expected a duration like 500ms, 10s or 2m`);
-  if (period.ms < MIN_PERIOD_MS || period.ms > MAX_PERIOD_MS) {
-    throw new UsageError(`--period "${raw.period}" is out of range; expected ${MIN_PERIOD_MS}ms to 24h`);
-  }
+  const periodMs = duration('--period', raw.period, MIN_PERIOD_MS, MAX_PERIOD_MS, `a duration like 500ms, 10s or 2m, from ${MIN_PERIOD_MS}ms to 24h`);
   if (raw.once && ctx.explicit.has('period')) throw new UsageError('--period has no effect with --once; give one or the other');
   if (raw.format !== undefined && !formatNames.includes(raw.format as FormatName)) {
     throw new UsageError(`--format "${raw.format}" is not a format; expected one of ${formatNames.join(', ')}`);
@@ -51,13 +106,15 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
 
   // Neither or both: both families, as ss does.
   const families: Family[] = raw.ipv4 === raw.ipv6 ? ['ipv4', 'ipv6'] : raw.ipv4 ? ['ipv4'] : ['ipv6'];
+  const dns = dnsConfig(raw, ctx);
   return Object.freeze({
-    periodMs: period.ms,
+    periodMs,
     once: raw.once === true,
     format: (raw.format as FormatName | undefined) ?? (ctx.stdoutIsTTY ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     replay: raw.replay,
     record: raw.record,
+    dns: dns && Object.freeze(dns),
   });
 }

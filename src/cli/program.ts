@@ -28,6 +28,12 @@ export function buildProgram(io: ProgramIO): Command {
     .option('-4, --ipv4', 'IPv4 sockets only (with -6, or with neither: both)')
     .option('-6, --ipv6', 'IPv6 sockets only')
     .option('--proc-root <dir>', "the host's /proc; users are read from <dir>/../etc/passwd", '/proc')
+    .option('--reverse-lookup', "look up the remote address's name (PTR) and its eTLD+1")
+    .option('--success-ttl <duration>', 'keep names found for this long', '60s')
+    .option('--failure-ttl <duration>', 'keep failed lookups for this long', '60s')
+    .option('--dns-timeout <duration>', 'write a poll at most this long after its dump, with the names found by then', '1s')
+    .option('--dns-server <ip[:port]>', "ask this DNS server instead of the system's")
+    .option('--skip-local-lookups', 'do not look up loopback, link-local, private (RFC 1918, ULA) or CGNAT addresses')
     .option('--record <file>', 'also save every raw dump to <file> (for bug reports and test fixtures)')
     .option('--replay <file>', 'read dumps from a --record file instead of the kernel')
     .addHelpText(

@@ -15,7 +15,13 @@ export interface PollContext {
   readonly hostName: string;
 }
 
-export interface EndpointDoc { ip: string; port: number }
+export interface EndpointDoc { ip: string; port: number; domain?: string }
+
+export interface RemoteDoc extends EndpointDoc {
+  host?: string;
+  etld_plus_one?: string;
+  host_error?: string;
+}
 
 export interface SocketEventDoc {
   '@timestamp': string;
@@ -35,10 +41,11 @@ export interface SocketEventDoc {
   destination?: EndpointDoc;
   process?: { pid: number; name: string; args: string[]; executable?: string; command_line: string };
   user?: { id: string; name?: string; full_name?: string };
+  related?: { hosts: string[] };
   system: {
     socket: {
       local: EndpointDoc;
-      remote?: EndpointDoc;
+      remote?: RemoteDoc;
       state: string;
       inode: number;
       cookie: string;
@@ -55,6 +62,9 @@ export function toEventDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): 
   const s = e.socket;
   const local: EndpointDoc = { ip: s.localIp, port: s.localPort };
   const remote: EndpointDoc | undefined = e.direction === 'listening' ? undefined : { ip: s.remoteIp, port: s.remotePort };
+  const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost : undefined;
+  // The remote end of source/destination gets ECS `domain` (its own object: system.socket.remote has more).
+  if (remote && host) remote.domain = host.host;
 
   const doc: SocketEventDoc = {
     '@timestamp': ctx.timestamp,
@@ -90,7 +100,16 @@ export function toEventDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): 
     }
   }
   if (remote) {
-    doc.system.socket.remote = remote;
+    const r: RemoteDoc = { ip: remote.ip, port: remote.port };
+    if (host) {
+      // Metricbeat's system.socket.remote.host / etld_plus_one / host_error.
+      r.host = host.host;
+      if (host.etldPlusOne) r.etld_plus_one = host.etldPlusOne;
+      doc.related = { hosts: [host.host] };
+    } else if (e.remoteHost && 'error' in e.remoteHost) {
+      r.host_error = e.remoteHost.error;
+    }
+    doc.system.socket.remote = r;
     const id = communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: 6 });
     if (id) doc.network.community_id = id;
   }

@@ -94,6 +94,11 @@ export interface EnrichmentError {
   readonly message: string;
 }
 
+/** What a reverse lookup of the remote address found: a name (and its eTLD+1), or why not. */
+export type HostResult =
+  | { readonly host: string; readonly etldPlusOne: string | undefined }
+  | { readonly error: string };
+
 /** A socket plus what socketwatch learned about it. */
 export interface EnrichedSocket {
   readonly socket: SocketRecord;
@@ -102,4 +107,6 @@ export interface EnrichedSocket {
   readonly processError: EnrichmentError | undefined;
   /** Undefined when the kernel gave no owner (minisocks report uid 0 for everyone). */
   readonly user: UserInfo | undefined;
+  /** The remote end's reverse lookup; undefined when none was made (off, listening, skipped). */
+  readonly remoteHost?: HostResult | undefined;
 }

@@ -4,6 +4,7 @@ import type { ListenerTable } from '../core/listeners.js';
 import type { EnrichedSocket, ProcessInfo, SocketKey, SocketRecord, UserInfo } from '../core/model.js';
 import type { ProcessResolver } from '../sources/procfs/process-resolver.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
+import type { LookupStats, ReverseLookup } from './dns/reverse-lookup.js';
 import { isMinisock, noInodeReason, notFoundReason } from './reasons.js';
 import type { UserDirectory } from './users.js';
 
@@ -15,20 +16,33 @@ export interface EnrichOutcome {
   readonly unreadable: number;
   /** Set when the process lookup failed as a whole. */
   readonly processFailure: string | undefined;
+  /** Reverse lookups of this batch; undefined when reverse lookup is off. */
+  readonly dns: LookupStats | undefined;
 }
 
 export class SocketEnricher {
   readonly #processes: ProcessResolver;
   readonly #users: UserDirectory;
+  readonly #dns: ReverseLookup | undefined;
   /** Who holds each listening socket: the likely holder of what it accepts. */
   readonly #listenerPids = new Map<SocketKey, number>();
 
-  constructor(processes: ProcessResolver, users: UserDirectory) {
+  constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup) {
     this.#processes = processes;
     this.#users = users;
+    this.#dns = dns;
   }
 
-  async enrich(opened: readonly SocketRecord[], closed: readonly SocketRecord[], listeners: ListenerTable): Promise<EnrichOutcome> {
+  /**
+   * `dnsDeadline` (a performance.now() time): reverse lookups still unanswered
+   * then are left out of this batch, so they never hold it longer.
+   */
+  async enrich(
+    opened: readonly SocketRecord[],
+    closed: readonly SocketRecord[],
+    listeners: ListenerTable,
+    dnsDeadline = performance.now(),
+  ): Promise<EnrichOutcome> {
     for (const s of closed) this.#listenerPids.delete(s.key);
     const directions = opened.map((s) => listeners.direction(s));
     const hints = new Set<number>();
@@ -43,13 +57,15 @@ export class SocketEnricher {
     // Closed inodes go to the table even when nothing is new: they tell it where fds were freed.
     const gone = closed.filter((s) => s.inode !== 0).map((s) => s.inode);
     const wantsProcess = gone.length > 0 || opened.some((s) => s.inode !== 0);
-    const [lookup, users] = await Promise.all([
+    const remotes = opened.filter((_, i) => directions[i] !== 'listening').map((s) => s.remoteIp);
+    const [lookup, users, names] = await Promise.all([
       wantsProcess
         ? this.#processes
             .resolve({ inodes: opened.map((s) => s.inode), gone, hints: [...hints] })
             .then((r) => ({ ok: true as const, r }), (err: unknown) => ({ ok: false as const, message: err instanceof Error ? err.message : String(err) }))
         : undefined,
       this.#users.lookup(opened.filter((s) => !isMinisock(s)).map((s) => s.uid)),
+      this.#dns && remotes.length > 0 ? this.#dns.lookup(remotes, dnsDeadline) : undefined,
     ]);
 
     const byPid = new Map<number, ProcessInfo>();
@@ -59,22 +75,25 @@ export class SocketEnricher {
     const sockets = opened.map((socket, i): EnrichedSocket => {
       const direction = directions[i] ?? 'egress';
       const user: UserInfo | undefined = isMinisock(socket) ? undefined : users.get(socket.uid);
-      if (socket.inode === 0) return { socket, direction, user, process: undefined, processError: noInodeReason(socket) };
+      const remoteHost = direction === 'listening' ? undefined : names?.hosts.get(socket.remoteIp);
+      const base = { socket, direction, user, remoteHost };
+      if (socket.inode === 0) return { ...base, process: undefined, processError: noInodeReason(socket) };
       if (!lookup?.ok) {
         const message = `process lookup failed: ${lookup?.message ?? 'not run'}`;
-        return { socket, direction, user, process: undefined, processError: { code: 'process_lookup_failed', message } };
+        return { ...base, process: undefined, processError: { code: 'process_lookup_failed', message } };
       }
       const process = byPid.get(lookup.r.owners[i] ?? 0);
       if (process && direction === 'listening') this.#listenerPids.set(socket.key, process.pid);
       return process
-        ? { socket, direction, user, process, processError: undefined }
-        : { socket, direction, user, process: undefined, processError: notFoundReason(socket, unreadable) };
+        ? { ...base, process, processError: undefined }
+        : { ...base, process: undefined, processError: notFoundReason(socket, unreadable) };
     });
     return {
       sockets,
       scan: lookup?.ok ? lookup.r.scan : undefined,
       unreadable,
       processFailure: lookup && !lookup.ok ? lookup.message : undefined,
+      dns: this.#dns ? (names?.stats ?? { addresses: 0, cached: 0, queried: 0, pending: 0, skipped: 0 }) : undefined,
     };
   }
 }

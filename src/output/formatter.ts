@@ -2,6 +2,7 @@
 // A poll is written as begin, its events in chunks, then end, so a 100k-socket
 // poll never holds all of its text (or all of its event objects) at once.
 import type { SocketEventDoc } from '../core/event.js';
+import type { LookupStats } from '../enrich/dns/reverse-lookup.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
 
 /** What one poll found, beside its events. */
@@ -20,6 +21,8 @@ export interface PollMeta {
   /** From poll start until its events were ready. */
   readonly durationMs: number;
   readonly processScan: ScanStats | undefined;
+  /** Reverse lookups of the poll; undefined when reverse lookup is off. */
+  readonly dns: LookupStats | undefined;
 }
 
 /** Turns a poll into text; each method returns '' when it has nothing to write. */

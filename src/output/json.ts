@@ -23,6 +23,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       sockets: meta.sockets,
       new: meta.opened,
       closed: meta.closed,
+      ...(meta.dns ? { dns: { ...meta.dns } } : {}),
     },
   };
 }

@@ -43,7 +43,7 @@ function row(e: SocketEventDoc, time: string): string[] {
     time,
     DIR[e.network.direction],
     formatEndpoint(s.local.ip, s.local.port),
-    s.remote ? formatEndpoint(s.remote.ip, s.remote.port) : '*',
+    s.remote ? terminalSafe(s.remote.host ? `${s.remote.host}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
     state === undefined ? s.state : tcpStateShortName(state),
     e.process ? String(e.process.pid) : '-',
     terminalSafe(e.process?.name ?? '-'),

@@ -9,7 +9,7 @@ describe('parseArgs', () => {
   it('defaults: 10s, both families, /proc, ndjson when piped and table on a terminal', () => {
     expect(run([])).toEqual({
       kind: 'run',
-      config: { periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined },
+      config: { periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined },
     });
     expect(run([], true)).toMatchObject({ config: { format: 'table' } });
   });
@@ -23,6 +23,14 @@ describe('parseArgs', () => {
     [['-4', '-6'], { families: ['ipv4', 'ipv6'] }],
     [['--proc-root', '/hostfs/proc'], { procRoot: '/hostfs/proc' }],
     [['--replay', 'x.swdump', '--once'], { replay: 'x.swdump' }],
+    [['--reverse-lookup'], { dns: { successTtlMs: 60_000, failureTtlMs: 60_000, timeoutMs: 1000, server: undefined, skipLocal: false } }],
+    [['--reverse-lookup', '--success-ttl', '5m', '--failure-ttl', '10s'], { dns: { successTtlMs: 300_000, failureTtlMs: 10_000 } }],
+    [['--reverse-lookup', '--success-ttl', '0s'], { dns: { successTtlMs: 0 } }],
+    [['--reverse-lookup', '--dns-timeout', '250ms', '--skip-local-lookups'], { dns: { timeoutMs: 250, skipLocal: true } }],
+    [['--reverse-lookup', '--dns-server', '192.0.2.53'], { dns: { server: '192.0.2.53:53' } }],
+    [['--reverse-lookup', '--dns-server', '192.0.2.53:5353'], { dns: { server: '192.0.2.53:5353' } }],
+    [['--reverse-lookup', '--dns-server', '2001:db8::53'], { dns: { server: '[2001:db8::53]:53' } }],
+    [['--reverse-lookup', '--dns-server', '[2001:db8::53]:5353'], { dns: { server: '[2001:db8::53]:5353' } }],
   ])('%j', (args, config) => {
     expect(run(args)).toMatchObject({ kind: 'run', config });
   });
@@ -39,13 +47,13 @@ describe('parseArgs', () => {
   // Each bad input: one line naming the flag and what was expected.
   it.each([
     [['--period', '0'], /--period "0" has no unit.*expected a duration like 500ms/],
-    [['--period', '0s'], /--period "0s" is out of range; expected 10ms to 24h/],
+    [['--period', '0s'], /--period "0s" is out of range; expected a duration like 500ms, 10s or 2m, from 10ms to 24h/],
     [['--period', '-1s'], /--period "-1s" is negative/],
     [['--period', 'abc'], /--period "abc" is not a number followed by ms, s, m or h/],
     [['--period', '1e999'], /--period "1e999" is not a number followed by/],
     [['--period', '10x'], /--period "10x" is not a number/],
     [['--period', '25h'], /--period "25h" is out of range/],
-    [['--period', '5ms'], /out of range; expected 10ms/],
+    [['--period', '5ms'], /out of range; expected .* from 10ms to 24h/],
     [['--period', ''], /--period "" is empty/],
     [['--period'], /option '--period <duration>' argument missing/],
     [['--format', 'xml'], /argument 'xml' is invalid. Allowed choices are table, json, ndjson; see socketwatch --help$/],
@@ -57,6 +65,18 @@ describe('parseArgs', () => {
     [['--replay', 'a', '--record', 'b'], /--replay and --record cannot be used together/],
     [['--replay', 'a', '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
     [['--proc-root', ''], /--proc-root is empty/],
+    [['--success-ttl', '5s'], /--success-ttl has no effect without --reverse-lookup/],
+    [['--dns-server', '192.0.2.53'], /--dns-server has no effect without --reverse-lookup/],
+    [['--skip-local-lookups'], /--skip-local-lookups has no effect without --reverse-lookup/],
+    [['--reverse-lookup', '--success-ttl', '-5s'], /--success-ttl "-5s" is negative/],
+    [['--reverse-lookup', '--failure-ttl', 'soon'], /--failure-ttl "soon" is not a number/],
+    [['--reverse-lookup', '--dns-timeout', '0s'], /--dns-timeout "0s" is out of range; expected a duration from 1ms to 60s/],
+    [['--reverse-lookup', '--dns-timeout', '2m'], /--dns-timeout "2m" is out of range/],
+    [['--reverse-lookup', '--dns-server', 'dns.example.com'], /--dns-server "dns.example.com" is not an address; expected an IP with an optional port/],
+    [['--reverse-lookup', '--dns-server', '192.0.2.300'], /is not an address/],
+    [['--reverse-lookup', '--dns-server', '192.0.2.53:0'], /is not an address/],
+    [['--reverse-lookup', '--dns-server', '192.0.2.53:70000'], /is not an address/],
+    [['--reverse-lookup', '--dns-server', '[2001:db8::53'], /is not an address/],
   ])('%j is a usage error', (args, message) => {
     let err: unknown;
     try {

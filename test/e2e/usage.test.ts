@@ -13,7 +13,9 @@ writeFileSync(notRecording, '{"format":"something else"}\n');
 
 describe('usage errors (exit 2)', () => {
   it.each([
-    [['--period', 'abc'], /^socketwatch: --period "abc" is not a number followed by ms, s, m or h; expected a duration like 500ms, 10s or 2m$/],
+    [['--period', 'abc'], /^socketwatch: --period "abc" is not a number followed by ms, s, m or h; expected a duration like 500ms, 10s or 2m, from 10ms to 24h$/],
+    [['--reverse-lookup', '--dns-server', 'not-an-ip'], /--dns-server "not-an-ip" is not an address/],
+    [['--dns-timeout', '1s'], /--dns-timeout has no effect without --reverse-lookup/],
     [['--period', '-1s'], /--period "-1s" is negative/],
     [['--format', 'xml'], /argument 'xml' is invalid/],
     [['--nope'], /unknown option '--nope'/],

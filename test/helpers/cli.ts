@@ -35,8 +35,10 @@ export class LiveCli {
   #partial = '';
   #waiters: Array<() => void> = [];
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  /** `wrap`: a command to run it under, e.g. ['ip', 'netns', 'exec', name]. */
+  constructor(args: readonly string[], wrap: readonly string[] = []) {
+    const [cmd, ...pre] = [...wrap, process.execPath, BIN, ...args];
+    this.child = spawn(cmd!, pre, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
       const parts = (this.#partial + d).split('\n');
       this.#partial = parts.pop() ?? '';

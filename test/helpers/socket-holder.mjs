@@ -1,0 +1,42 @@
+// Runs inside a test's network namespace: opens and holds sockets when asked.
+// Requests (one JSON object per line on stdin), each answered by one line:
+//   {"op":"listen","host":"127.0.0.50"}                                   -> {"port":N}
+//   {"op":"connect","port":N,"host":"127.0.0.50","from":["127.0.0.51"],"count":1} -> {"ports":[…]}
+// Holds everything until stdin closes.
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+
+const keep = [];
+const open = (port, host, localAddress) =>
+  new Promise((resolve, reject) => {
+    const c = net.connect({ port, host, localAddress }, () => resolve(c.localPort));
+    c.on('error', reject);
+    keep.push(c);
+  });
+
+const handlers = {
+  listen: ({ host }) =>
+    new Promise((resolve, reject) => {
+      const server = net.createServer((s) => keep.push(s.on('error', () => {})));
+      server.on('error', reject);
+      server.listen({ port: 0, host, backlog: 4096 }, () => resolve({ port: server.address().port }));
+      keep.push(server);
+    }),
+  connect: async ({ port, host, from, count }) => {
+    const ports = [];
+    for (const local of from) for (let i = 0; i < count; i++) ports.push(await open(port, host, local));
+    return { ports };
+  },
+};
+
+createInterface({ input: process.stdin })
+  .on('line', async (line) => {
+    const req = JSON.parse(line);
+    try {
+      process.stdout.write(`${JSON.stringify(await handlers[req.op](req))}\n`);
+    } catch (err) {
+      process.stdout.write(`${JSON.stringify({ error: err.message })}\n`);
+    }
+  })
+  .on('close', () => process.exit(0));
+process.stdout.write('ready\n');
