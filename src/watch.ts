@@ -1,13 +1,17 @@
-// The poll loop: dump -> diff -> enrich -> output, every period, until told to stop.
+// The poll loop: dump -> diff -> enrich -> events -> output, every period,
+// until told to stop. Destroy notifications (when there are) are taken in with
+// each dump.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { toEventDoc, type PollContext } from './core/event.js';
+import { toEventDocs, type EventSelection, type PollContext } from './core/event.js';
+import { FlowTracker, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
+import type { SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
-import type { EnrichedSocket } from './core/model.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
 import type { OutputSink } from './output/sink.js';
+import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
 import { ResolverClosedError, type ProcessResolver } from './sources/procfs/process-resolver.js';
 import type { SocketSource } from './sources/socket-source.js';
 
@@ -18,6 +22,9 @@ export interface WatchDeps {
   readonly formatter: Formatter;
   readonly sink: OutputSink;
   readonly hostName: string;
+  /** Destroy notifications; undefined: sockets are known closed only when a dump no longer lists them. */
+  readonly feed: DestroyFeed | undefined;
+  readonly flowId: (s: SocketRecord) => string;
   /** One-line notices for stderr. */
   readonly warn: (message: string) => void;
 }
@@ -29,6 +36,9 @@ export interface WatchOptions {
   readonly maxFailures: number;
   /** Reverse lookups unanswered this long after the dump are left out of the poll. */
   readonly dnsTimeoutMs: number;
+  readonly events: EventSelection;
+  /** Interim flow reports this often; undefined: none. */
+  readonly flowPeriodMs: number | undefined;
 }
 
 export interface WatchSummary {
@@ -38,6 +48,9 @@ export interface WatchSummary {
   readonly ended: 'once' | 'stopped' | 'output-closed' | 'source-ended';
 }
 
+/** A closed connection is remembered this long: TIME_WAIT lasts 60 s. */
+const TOMBSTONE_MS = 75_000;
+
 /**
  * Runs until `stop` fires (between polls: a poll that has started is finished
  * and written), the output is closed, or a finite source ends. Throws
@@ -46,6 +59,14 @@ export interface WatchSummary {
 export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSignal): Promise<WatchSummary> {
   const table = new SocketTable();
   const listeners = new ListenerTable();
+  const tracker = new FlowTracker({
+    flowPeriodMs: opts.flowPeriodMs,
+    // A socket missing from a dump waits one poll for its notification (it may be on its way).
+    graceMs: deps.feed ? opts.periodMs : 0,
+    tombstoneMs: TOMBSTONE_MS,
+    flowId: deps.flowId,
+  });
+  const wantsEnds = opts.events.closed || opts.events.flow;
   // The one full /proc scan runs in the worker while the first dump is taken.
   deps.processes.prime().catch((err: unknown) => {
     if (!(err instanceof ResolverClosedError)) deps.warn(`the initial /proc scan failed: ${(err as Error).message}`);
@@ -53,13 +74,18 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   let failures = 0;
   let events = 0;
   let warnedUnreadable = false;
+  let missedBefore = 0;
 
   for (let seq = 1; ; seq++) {
     const startedAt = new Date();
+    const wall = startedAt.getTime();
     const startedMs = performance.now();
+    // Counters make a dump ~3x bigger: only when a flow report is due, or when
+    // closed sockets must be told from dumps (no notifications, or a snapshot of flows).
+    const counters = (opts.once && opts.events.flow) || (wantsEnds && (!deps.feed?.healthy || tracker.countersDue(wall)));
     let dump;
     try {
-      dump = await deps.source.dump();
+      dump = await deps.source.dump({ counters });
       failures = 0;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -72,12 +98,14 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     }
     if (!dump) return { polls: seq - 1, events, ended: 'source-ended' };
     const dumpMs = performance.now() - startedMs;
+    const destroyed = deps.feed?.drain() ?? [];
 
-    const diff = table.apply(dump.cursor());
+    const diff = table.apply(dump.cursor(), counters);
     for (const s of diff.closed) if (isListening(s)) listeners.remove(s);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
+    const fresh = tracker.fresh(diff.opened, destroyed, wall, seq > 1 && deps.feed?.healthy === true);
     const enrichStart = performance.now();
-    const outcome = await deps.enricher.enrich(diff.opened, diff.closed, listeners, performance.now() + opts.dnsTimeoutMs);
+    const outcome = await deps.enricher.enrich(fresh, diff.closed, listeners, performance.now() + opts.dnsTimeoutMs);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
     if (outcome.unreadable > 0 && !warnedUnreadable) {
       warnedUnreadable = true;
@@ -85,6 +113,17 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         `permission denied reading the open files of ${outcome.unreadable} processes (reading them needs root with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, and no process more privileged than socketwatch): their sockets are reported without a process`,
       );
     }
+
+    const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
+    const socketEvents: SocketEvent[] = [
+      ...tracker.open(outcome.sockets, wall, seq === 1),
+      ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
+      ...tracker.gone(diff.closed, wall),
+      ...tracker.report(wall, openedNow, opts.once && opts.events.flow),
+    ];
+    const missed = tracker.counts.missed - missedBefore;
+    missedBefore = tracker.counts.missed;
+    if (missed > 0) deps.warn(`${missed} sockets closed without a destroy notification (found by the dump instead; their counters are the last ones seen)`);
 
     const ctx: PollContext = {
       timestamp: startedAt.toISOString(),
@@ -99,16 +138,16 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       hostName: deps.hostName,
       periodMs: ctx.periodMs,
       sockets: diff.total,
-      opened: diff.opened.length,
-      closed: diff.closed.length,
+      opened: outcome.sockets.length,
+      closed: socketEvents.filter((e) => e.kind === 'closed').length,
       dumpMs,
       enrichMs: now - enrichStart,
       durationMs: now - startedMs,
       processScan: outcome.scan,
       dns: outcome.dns,
+      notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
     };
-    await write(deps, meta, outcome.sockets, ctx);
-    events += outcome.sockets.length;
+    events += await write(deps, meta, socketEvents, ctx, opts.events);
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (await pause(startedMs + opts.periodMs, stop)) return { polls: seq, events, ended: 'stopped' };
@@ -118,14 +157,17 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
 /** Events are built, formatted and written this many at a time, so they die young (cheap to collect). */
 const CHUNK = 2048;
 
-async function write(deps: WatchDeps, meta: PollMeta, sockets: readonly EnrichedSocket[], ctx: PollContext): Promise<void> {
+async function write(deps: WatchDeps, meta: PollMeta, events: readonly SocketEvent[], ctx: PollContext, select: EventSelection): Promise<number> {
   const { formatter, sink } = deps;
+  let written = 0;
   await sink.write(formatter.begin(meta));
-  for (let i = 0; i < sockets.length && !sink.closed; i += CHUNK) {
-    const docs = sockets.slice(i, i + CHUNK).map((e) => toEventDoc(e, ctx, performance.now()));
-    await sink.write(formatter.events(docs, i === 0));
+  for (let i = 0; i < events.length && !sink.closed; i += CHUNK) {
+    const docs = events.slice(i, i + CHUNK).flatMap((e) => toEventDocs(e, ctx, performance.now(), select));
+    await sink.write(formatter.events(docs, written === 0));
+    written += docs.length;
   }
   await sink.write(formatter.end(meta));
+  return written;
 }
 
 /** Waits until performance.now() reaches `until` (at once if it has). True when stopped. */

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promises as dnsPromises } from 'node:dns';
 import NodeCache from 'node-cache';
 import { nodeHostCache } from '../enrich/dns/host-cache.js';
@@ -15,6 +15,9 @@ import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { OutputSink } from '../output/sink.js';
 import { formatters } from '../output/registry.js';
+import { randomUUID } from 'node:crypto';
+import { flowIdFor } from '../core/flow-id.js';
+import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
 import { WorkerProcessResolver } from '../sources/procfs/process-resolver.js';
@@ -30,6 +33,12 @@ const DUMP_TIMEOUT_MS = 10_000;
 const DUMP_READ_BYTES = 32_768;
 /** Reverse-lookup cache entries at most (about 200 bytes each). */
 const DNS_CACHE_ENTRIES = 65_536;
+/**
+ * The destroy listener's receive buffer to ask for: ~1.3 KB per queued
+ * notification, so 8 MiB holds ~6,500 (the kernel caps it at net.core.rmem_max
+ * and doubles that; kernel-notes.md §4).
+ */
+const DESTROY_BUFFER_BYTES = 8 * 1024 * 1024;
 /** c-ares channels at most, 128 queries in flight each: 2,048 lookups at once. */
 const DNS_CHANNELS = 16;
 
@@ -94,6 +103,7 @@ function buildSource(config: Config): SocketSource {
   }
   const live = new NetlinkSource({
     families: config.families,
+    transports: config.transports,
     timeoutMs: DUMP_TIMEOUT_MS,
     maxRedo: 3,
     warn: say,
@@ -127,11 +137,32 @@ function buildReverseLookup(dns: DnsConfig): ReverseLookup {
   });
 }
 
+/** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */
+function bootId(procRoot: string): string {
+  try {
+    return readFileSync(join(procRoot, 'sys', 'kernel', 'random', 'boot_id'), 'utf8').trim();
+  } catch {
+    return randomUUID();
+  }
+}
+
+/** Destroy notifications, when closed sockets or flows are wanted from a live kernel; undefined otherwise. */
+async function startFeed(config: Config): Promise<DestroyFeed | undefined> {
+  if (config.once || config.replay !== undefined || !(config.events.closed || config.events.flow)) return undefined;
+  const feed = new DestroyFeed({ families: config.families, transports: config.transports, recvBufferSize: DESTROY_BUFFER_BYTES, warn: say });
+  const started = await feed.start();
+  if (started.ok) return feed;
+  feed.close();
+  say(`destroy notifications are not available (${started.reason}): closed sockets are found by polling, and connections shorter than --period are missed`);
+  return undefined;
+}
+
 async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
   const source = buildSource(config);
   const processes = new WorkerProcessResolver(config.procRoot);
   const reverse = config.dns && buildReverseLookup(config.dns);
+  const feed = await startFeed(config);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -156,14 +187,24 @@ async function run(config: Config): Promise<number> {
         formatter,
         sink,
         hostName: hostname(),
+        feed,
+        flowId: flowIdFor(bootId(config.procRoot)),
         warn: say,
       },
-      { periodMs: config.periodMs, once: config.once, maxFailures: 3, dnsTimeoutMs: config.dns?.timeoutMs ?? 0 },
+      {
+        periodMs: config.periodMs,
+        once: config.once,
+        maxFailures: 3,
+        dnsTimeoutMs: config.dns?.timeoutMs ?? 0,
+        events: config.events,
+        flowPeriodMs: config.flowPeriodMs,
+      },
       stop.signal,
     );
     return 0;
   } finally {
     source.close();
+    feed?.close();
     reverse?.close();
     await processes.close();
     process.off('SIGINT', onSignal);

@@ -4,6 +4,8 @@ import { parseDuration } from '../core/duration.js';
 import { parseIP } from '../core/ip.js';
 import { UsageError } from '../errors.js';
 import { formatNames, type FormatName } from '../output/registry.js';
+import type { EventSelection } from '../core/event.js';
+import type { Transport } from '../core/model.js';
 import type { Family } from '../sources/socket-source.js';
 
 export interface RawOptions {
@@ -21,6 +23,9 @@ export interface RawOptions {
   readonly dnsTimeout: string;
   readonly dnsServer?: string;
   readonly skipLocalLookups?: boolean;
+  readonly protocol: string;
+  readonly events: string;
+  readonly flowPeriod: string;
 }
 
 export interface DnsConfig {
@@ -42,6 +47,10 @@ export interface Config {
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
   readonly dns: DnsConfig | undefined;
+  readonly transports: readonly Transport[];
+  readonly events: EventSelection;
+  /** Interim flow reports this often; undefined: none (a negative --flow-period, or no flow events). */
+  readonly flowPeriodMs: number | undefined;
 }
 
 export interface OptionContext {
@@ -94,6 +103,30 @@ function dnsConfig(raw: RawOptions, ctx: OptionContext): DnsConfig | undefined {
   };
 }
 
+/** "a,b" -> the distinct names, each one of `allowed`. */
+function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
+  const names = text.split(',').map((n) => n.trim().toLowerCase());
+  const bad = names.find((n) => !allowed.includes(n as T));
+  if (bad !== undefined || names.length === 0) {
+    throw new UsageError(`${flag} "${text}" ${bad === '' || bad === undefined ? 'has an empty name' : `has "${bad}"`}; expected a comma-separated list of ${allowed.join(', ')}`);
+  }
+  return [...new Set(names)] as T[];
+}
+
+function flowPeriod(raw: RawOptions, ctx: OptionContext, events: EventSelection): number | undefined {
+  if (!events.flow) {
+    if (ctx.explicit.has('flowPeriod')) throw new UsageError('--flow-period has no effect unless --events includes flow');
+    return undefined;
+  }
+  // As Packetbeat's flows.period: a negative value turns interim reports off (final reports stay).
+  const text = raw.flowPeriod.trim();
+  if (text.startsWith('-')) {
+    duration('--flow-period', text.slice(1), 1, MAX_PERIOD_MS, 'a duration like 10s, or a negative one (-1s) for no interim reports');
+    return undefined;
+  }
+  return duration('--flow-period', text, MIN_PERIOD_MS, MAX_PERIOD_MS, 'a duration like 10s, or a negative one (-1s) for no interim reports');
+}
+
 export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> {
   const periodMs = duration('--period', raw.period, MIN_PERIOD_MS, MAX_PERIOD_MS, `a duration like 500ms, 10s or 2m, from ${MIN_PERIOD_MS}ms to 24h`);
   if (raw.once && ctx.explicit.has('period')) throw new UsageError('--period has no effect with --once; give one or the other');
@@ -107,6 +140,9 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   // Neither or both: both families, as ss does.
   const families: Family[] = raw.ipv4 === raw.ipv6 ? ['ipv4', 'ipv6'] : raw.ipv4 ? ['ipv4'] : ['ipv6'];
   const dns = dnsConfig(raw, ctx);
+  const transports = list('--protocol', raw.protocol, ['tcp', 'udp'] as const);
+  const actions = list('--events', raw.events, ['opened', 'closed', 'flow'] as const);
+  const events: EventSelection = Object.freeze({ opened: actions.includes('opened'), closed: actions.includes('closed'), flow: actions.includes('flow') });
   return Object.freeze({
     periodMs,
     once: raw.once === true,
@@ -116,5 +152,8 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     replay: raw.replay,
     record: raw.record,
     dns: dns && Object.freeze(dns),
+    transports: Object.freeze(transports),
+    events,
+    flowPeriodMs: flowPeriod(raw, ctx, events),
   });
 }

@@ -1,6 +1,10 @@
-// The event document: Metricbeat's system/socket shape, plus the fields it
-// gets wrong or leaves out (each listed in the README). Pure.
+// The event documents: Metricbeat's system/socket shape for a new socket, and
+// the same base with a flow's times and counters for a closed socket and a
+// flow report (Auditbeat's and Packetbeat's fields). Every difference from
+// Metricbeat is listed in the README. Pure.
 import { communityId } from './community-id.js';
+import type { SideTotals } from './counters.js';
+import type { FlowFacts, SocketEvent } from './flows.js';
 import type { EnrichedSocket } from './model.js';
 import { tcpStateName } from './tcp-states.js';
 
@@ -8,34 +12,57 @@ import { tcpStateName } from './tcp-states.js';
 export interface PollContext {
   /** When the poll started (ISO 8601): every event of a poll carries it as @timestamp, as in Metricbeat. */
   readonly timestamp: string;
-  /** performance.now() at poll start, for event.duration. */
+  /** performance.now() at poll start, for a new socket's event.duration. */
   readonly startedMs: number;
   /** metricset.period in ms; undefined for a one-shot run. */
   readonly periodMs: number | undefined;
   readonly hostName: string;
 }
 
-export interface EndpointDoc { ip: string; port: number; domain?: string }
+export interface EndpointDoc {
+  ip: string;
+  port: number;
+  domain?: string;
+  bytes?: number;
+  packets?: number;
+}
 
-export interface RemoteDoc extends EndpointDoc {
+export interface RemoteDoc {
+  ip: string;
+  port: number;
   host?: string;
   etld_plus_one?: string;
   host_error?: string;
 }
 
+export type EventAction = 'socket_opened' | 'socket_closed' | 'network_flow';
+
 export interface SocketEventDoc {
   '@timestamp': string;
-  event: { dataset: 'system.socket'; module: 'system'; duration: number };
+  event: {
+    dataset: 'system.socket';
+    module: 'system';
+    kind: 'event';
+    action: EventAction;
+    category: ['network'];
+    type: string[];
+    start?: string;
+    end?: string;
+    duration?: number;
+  };
   metricset: { name: 'socket'; period?: number };
   service: { type: 'system' };
   host: { name: string };
   network: {
     type: 'ipv4' | 'ipv6';
     iana_number: string;
-    transport: 'tcp';
+    transport: 'tcp' | 'udp';
     direction: EnrichedSocket['direction'];
     community_id?: string;
+    bytes?: number;
+    packets?: number;
   };
+  flow?: { id: string; final: boolean; complete: boolean };
   server?: EndpointDoc;
   source?: EndpointDoc;
   destination?: EndpointDoc;
@@ -44,75 +71,138 @@ export interface SocketEventDoc {
   related?: { hosts: string[] };
   system: {
     socket: {
-      local: EndpointDoc;
+      local: { ip: string; port: number };
       remote?: RemoteDoc;
       state: string;
       inode: number;
       cookie: string;
       process?: { cmdline: string };
+      rtt_us?: number;
+      retransmits?: number;
+      drops?: number;
     };
   };
   error?: { code: string; message: string };
 }
 
-/** IANA protocol number of TCP: what ECS means by network.iana_number (Metricbeat writes 4/41). */
-const IANA_TCP = '6';
+/** Which documents to write: the --events selection. */
+export interface EventSelection {
+  readonly opened: boolean;
+  readonly closed: boolean;
+  readonly flow: boolean;
+}
 
-export function toEventDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): SocketEventDoc {
+/** IANA protocol numbers: what ECS means by network.iana_number (Metricbeat writes 4/41). */
+const IANA = { tcp: 6, udp: 17 } as const;
+
+/** The documents for one event, per the selection: a closed socket is a socket_closed event and/or the flow's final report. */
+export function toEventDocs(ev: SocketEvent, ctx: PollContext, nowMs: number, select: EventSelection): SocketEventDoc[] {
+  switch (ev.kind) {
+    case 'opened':
+      return select.opened ? [openedDoc(ev.socket, ctx, nowMs)] : [];
+    case 'closed': {
+      const docs: SocketEventDoc[] = [];
+      if (select.closed) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'socket_closed'));
+      if (select.flow) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'network_flow'));
+      return docs;
+    }
+    case 'flow':
+      return select.flow ? [flowDoc(ev.socket, ev.flow, ctx, 'network_flow')] : [];
+    default: {
+      const never: never = ev;
+      throw new Error(`unknown event ${String(never)}`);
+    }
+  }
+}
+
+/** Metricbeat's event for a new socket. */
+export function openedDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): SocketEventDoc {
+  const doc = baseDoc(e, ctx, 'socket_opened', ['connection', 'start']);
+  // As in Metricbeat: nanoseconds from poll start until this event was produced.
+  doc.event.duration = Math.max(0, Math.round((nowMs - ctx.startedMs) * 1e6));
+  return doc;
+}
+
+function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'socket_closed' | 'network_flow'): SocketEventDoc {
+  const types = action === 'socket_closed' || f.final ? ['connection', 'end'] : ['connection'];
+  const doc = baseDoc(e, ctx, action, types);
+  if (f.startMs !== undefined) doc.event.start = new Date(f.startMs).toISOString();
+  doc.event.end = new Date(f.endMs).toISOString();
+  // The connection's lifetime as far as socketwatch knows it.
+  if (f.startMs !== undefined) doc.event.duration = Math.max(0, Math.round((f.endMs - f.startMs) * 1e6));
+  if (action === 'network_flow' || f.final) doc.flow = { id: f.id, final: f.final, complete: f.complete };
+  if (e.socket.transport === 'tcp' && e.direction !== 'listening') {
+    // Local and remote totals onto source/destination, as the endpoints are placed.
+    const [src, dst] = e.direction === 'ingress' ? [f.totals.remote, f.totals.local] : [f.totals.local, f.totals.remote];
+    if (doc.source) addTotals(doc.source, src);
+    if (doc.destination) addTotals(doc.destination, dst);
+    const sum = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a + b);
+    const bytes = sum(src.bytes, dst.bytes);
+    const packets = sum(src.packets, dst.packets);
+    if (bytes !== undefined) doc.network.bytes = bytes;
+    if (packets !== undefined) doc.network.packets = packets;
+  }
+  const c = e.socket.counters;
+  if (c?.rttUs !== undefined) doc.system.socket.rtt_us = c.rttUs;
+  if (c?.totalRetrans !== undefined) doc.system.socket.retransmits = c.totalRetrans;
+  return doc;
+}
+
+function addTotals(endpoint: EndpointDoc, t: SideTotals): void {
+  if (t.bytes !== undefined) endpoint.bytes = t.bytes;
+  if (t.packets !== undefined) endpoint.packets = t.packets;
+}
+
+function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type: string[]): SocketEventDoc {
   const s = e.socket;
-  const local: EndpointDoc = { ip: s.localIp, port: s.localPort };
-  const remote: EndpointDoc | undefined = e.direction === 'listening' ? undefined : { ip: s.remoteIp, port: s.remotePort };
+  const local = { ip: s.localIp, port: s.localPort };
   const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost : undefined;
-  // The remote end of source/destination gets ECS `domain` (its own object: system.socket.remote has more).
-  if (remote && host) remote.domain = host.host;
 
   const doc: SocketEventDoc = {
     '@timestamp': ctx.timestamp,
-    event: {
-      dataset: 'system.socket',
-      module: 'system',
-      // As in Metricbeat: nanoseconds from poll start until this event was produced.
-      duration: Math.max(0, Math.round((nowMs - ctx.startedMs) * 1e6)),
-    },
+    event: { dataset: 'system.socket', module: 'system', kind: 'event', action, category: ['network'], type },
     metricset: ctx.periodMs === undefined ? { name: 'socket' } : { name: 'socket', period: ctx.periodMs },
     service: { type: 'system' },
     host: { name: ctx.hostName },
-    network: { type: s.ipVersion, iana_number: IANA_TCP, transport: s.transport, direction: e.direction },
+    network: { type: s.ipVersion, iana_number: String(IANA[s.transport]), transport: s.transport, direction: e.direction },
     system: { socket: { local, state: tcpStateName(s.state), inode: s.inode, cookie: String(s.key) } },
   };
 
-  // Endpoints placed by direction, as Metricbeat does. (The objects are shared; the doc is only serialized.)
+  // Endpoints placed by direction, as Metricbeat does; each its own object (counters differ per side).
+  const localEnd = (): EndpointDoc => ({ ip: s.localIp, port: s.localPort });
+  const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, port: s.remotePort, ...(host ? { domain: host.host } : {}) });
   switch (e.direction) {
     case 'listening':
-      doc.server = local;
+      doc.server = localEnd();
       break;
     case 'ingress':
-      doc.destination = local;
-      doc.source = remote!;
+      doc.destination = localEnd();
+      doc.source = remoteEnd();
       break;
     case 'egress':
-      doc.source = local;
-      doc.destination = remote!;
+      doc.source = localEnd();
+      doc.destination = remoteEnd();
       break;
     default: {
       const never: never = e.direction;
       throw new Error(`unknown direction ${String(never)}`);
     }
   }
-  if (remote) {
-    const r: RemoteDoc = { ip: remote.ip, port: remote.port };
+  if (e.direction !== 'listening') {
+    const remote: RemoteDoc = { ip: s.remoteIp, port: s.remotePort };
     if (host) {
       // Metricbeat's system.socket.remote.host / etld_plus_one / host_error.
-      r.host = host.host;
-      if (host.etldPlusOne) r.etld_plus_one = host.etldPlusOne;
+      remote.host = host.host;
+      if (host.etldPlusOne) remote.etld_plus_one = host.etldPlusOne;
       doc.related = { hosts: [host.host] };
     } else if (e.remoteHost && 'error' in e.remoteHost) {
-      r.host_error = e.remoteHost.error;
+      remote.host_error = e.remoteHost.error;
     }
-    doc.system.socket.remote = r;
-    const id = communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: 6 });
+    doc.system.socket.remote = remote;
+    const id = communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: IANA[s.transport] });
     if (id) doc.network.community_id = id;
   }
+  if (s.drops !== undefined) doc.system.socket.drops = s.drops;
 
   if (e.process) {
     const p = e.process;

@@ -11,35 +11,43 @@ interface Listener {
   readonly v6only: boolean;
 }
 
-/** A socket is listening when it is in LISTEN, or (Metricbeat's test) has no remote port. */
+/** A socket is listening when it is in LISTEN, or (Metricbeat's test; UDP: bound, not connected) has no remote port. */
 export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort'>): boolean {
   return s.state === TcpState.LISTEN || s.remotePort === 0;
 }
 
 const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
 
-/** Listening sockets by local port, kept in step with the socket table. */
+/** TCP and UDP ports are separate spaces. */
+const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): string => `${s.transport}:${s.localPort}`;
+
+/** Listening sockets (UDP: bound, unconnected) by transport and local port, kept in step with the socket table. */
 export class ListenerTable {
-  readonly #byPort = new Map<number, Listener[]>();
+  readonly #byPort = new Map<string, Listener[]>();
 
   add(s: SocketRecord): void {
-    const list = this.#byPort.get(s.localPort);
+    const list = this.#byPort.get(portKey(s));
     const entry: Listener = { key: s.key, family: s.family, ip: s.localIp, v6only: s.v6only === true };
     if (list) list.push(entry);
-    else this.#byPort.set(s.localPort, [entry]);
+    else this.#byPort.set(portKey(s), [entry]);
   }
 
   remove(s: SocketRecord): void {
-    const list = this.#byPort.get(s.localPort);
+    const list = this.#byPort.get(portKey(s));
     if (!list) return;
     const rest = list.filter((l) => l.key !== s.key);
-    if (rest.length > 0) this.#byPort.set(s.localPort, rest);
-    else this.#byPort.delete(s.localPort);
+    if (rest.length > 0) this.#byPort.set(portKey(s), rest);
+    else this.#byPort.delete(portKey(s));
+  }
+
+  /** Something listens on this socket's transport and local port. */
+  hasPort(s: Pick<SocketRecord, 'transport' | 'localPort'>): boolean {
+    return this.#byPort.has(portKey(s));
   }
 
   /** Keys of the listeners a socket could have been accepted by (same rule as direction). */
   acceptingListeners(s: SocketRecord): SocketRecord['key'][] {
-    const list = this.#byPort.get(s.localPort);
+    const list = this.#byPort.get(portKey(s));
     if (!list) return [];
     return list.filter((l) => accepts(l, s)).map((l) => l.key);
   }

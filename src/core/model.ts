@@ -21,7 +21,23 @@ export type IpVersion = 'ipv4' | 'ipv6';
  */
 export type SocketKey = number | string;
 
-/** One TCP socket as the kernel reported it (struct inet_diag_msg + attributes). */
+export type Transport = 'tcp' | 'udp';
+
+/** Cumulative counters from struct tcp_info; each absent when the kernel's struct is too short for it. */
+export interface TcpCounters {
+  readonly rttUs?: number;
+  readonly totalRetrans?: number;
+  readonly bytesAcked?: number;
+  readonly bytesReceived?: number;
+  readonly segsOut?: number;
+  readonly segsIn?: number;
+  readonly dataSegsIn?: number;
+  readonly dataSegsOut?: number;
+  readonly bytesSent?: number;
+  readonly bytesRetrans?: number;
+}
+
+/** One TCP or UDP socket as the kernel reported it (struct inet_diag_msg + attributes). */
 export interface SocketRecord {
   /** The socket cookie (see SocketKey); String(key) is its decimal text. */
   readonly key: SocketKey;
@@ -32,8 +48,8 @@ export interface SocketRecord {
    * addresses are IPv4-mapped (a dual-stack listener's accepted connection).
    */
   readonly ipVersion: IpVersion;
-  readonly transport: 'tcp';
-  /** idiag_state (include/net/tcp_states.h). Updated in place while the socket lives. */
+  readonly transport: Transport;
+  /** idiag_state (include/net/tcp_states.h). Updated in place while the socket lives. UDP: CLOSE unconnected, ESTABLISHED connected. */
   state: number;
   /** Addresses as text; v4-mapped addresses are written as plain IPv4. */
   readonly localIp: string;
@@ -48,7 +64,16 @@ export interface SocketRecord {
   readonly inode: number;
   /** id.idiag_if: the bound interface index, 0 when unbound. */
   readonly ifindex: number;
+  /** INET_DIAG_SHUTDOWN: bit 0 receive side shut (the peer's FIN came), bit 1 send side. Absent in destroy notifications. */
+  shutdown?: number | undefined;
+  /** INET_DIAG_INFO counters (TCP): from the last dump that asked for them, or the destroy notification. */
+  counters?: TcpCounters | undefined;
+  /** Datagrams dropped on receive (SKMEMINFO, UDP). */
+  drops?: number | undefined;
 }
+
+/** The attributes a dump refreshes on a socket it already knows. */
+export type SocketAttributes = Pick<SocketRecord, 'shutdown' | 'counters' | 'drops'>;
 
 /** Walks the sockets of one dump without decoding them all (see SocketTable.apply). */
 export interface SocketCursor {
@@ -58,6 +83,8 @@ export interface SocketCursor {
   key(): SocketKey;
   /** idiag_state of the current socket (cheap: one byte). */
   state(): number;
+  /** Its attributes only (shutdown, counters, drops). */
+  attributes(): SocketAttributes;
   /** Full decode of the current socket. */
   decode(): SocketRecord;
 }

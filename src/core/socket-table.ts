@@ -36,7 +36,8 @@ export class SocketTable {
     })(this.#entries);
   }
 
-  apply(cursor: SocketCursor): TableDiff {
+  /** `refresh`: also update known sockets' attributes (counters), for a dump that carries them. */
+  apply(cursor: SocketCursor, refresh = false): TableDiff {
     const generation = ++this.#generation;
     const opened: SocketRecord[] = [];
     let total = 0;
@@ -51,6 +52,12 @@ export class SocketTable {
         entry.seen = generation;
         const state = cursor.state();
         if (entry.record.state !== state) entry.record.state = state;
+        if (refresh) {
+          const a = cursor.attributes();
+          entry.record.shutdown = a.shutdown;
+          entry.record.counters = a.counters;
+          entry.record.drops = a.drops;
+        }
       } else {
         continue; // the same socket twice in one dump (both family dumps, or a re-sent datagram)
       }

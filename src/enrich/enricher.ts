@@ -34,6 +34,22 @@ export class SocketEnricher {
   }
 
   /**
+   * A socket known only from its destroy notification: it opened and closed
+   * between two dumps. The notification has no inode and no uid, so there is
+   * no process or user to tell — the event says so rather than guess.
+   */
+  unseen(socket: SocketRecord, listeners: ListenerTable): EnrichedSocket {
+    // A socket its own process reset (SO_LINGER 0) is notified with remote port 0 and
+    // zeroed counters (tcp_disconnect): not a listener unless one was known on its port.
+    const aborted = socket.transport === 'tcp' && socket.remotePort === 0 && !listeners.hasPort(socket);
+    const direction = aborted ? 'egress' : listeners.direction(socket);
+    const message = aborted
+      ? 'the socket was reset by its own process before any dump saw it: the kernel cleared its remote end and counters, and its process is not known'
+      : 'the socket opened and closed between two dumps: its process and user are not known';
+    return { socket, direction, user: undefined, process: undefined, processError: { code: 'not_seen_alive', message }, remoteHost: undefined };
+  }
+
+  /**
    * `dnsDeadline` (a performance.now() time): reverse lookups still unanswered
    * then are left out of this batch, so they never hold it longer.
    */

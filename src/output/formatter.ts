@@ -23,6 +23,19 @@ export interface PollMeta {
   readonly processScan: ScanStats | undefined;
   /** Reverse lookups of the poll; undefined when reverse lookup is off. */
   readonly dns: LookupStats | undefined;
+  /** Destroy notifications since start; undefined without them. */
+  readonly notifications: NotificationStats | undefined;
+}
+
+export interface NotificationStats {
+  readonly received: number;
+  readonly overflows: number;
+  readonly restarts: number;
+  readonly malformed: number;
+  /** Sockets found closed by a dump instead of their notification. */
+  readonly missed: number;
+  /** The listener is subscribed now. */
+  readonly listening: boolean;
 }
 
 /** Turns a poll into text; each method returns '' when it has nothing to write. */

@@ -24,6 +24,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       new: meta.opened,
       closed: meta.closed,
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
+      ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
     },
   };
 }

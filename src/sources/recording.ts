@@ -5,7 +5,8 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { DumpCollector } from './netlink/dump.js';
-import type { Dump, Family, SocketSource } from './socket-source.js';
+import type { Transport } from '../core/model.js';
+import type { Dump, DumpRequest, Family, SocketSource } from './socket-source.js';
 import { makeDump } from './socket-source.js';
 
 export const RECORDING_FORMAT = 'socketwatch-dump';
@@ -13,6 +14,8 @@ export const RECORDING_VERSION = 1;
 
 interface RecordedPart {
   family: Family;
+  /** Absent in recordings made before UDP: tcp. */
+  transport?: Transport;
   seq: number;
   datagrams: string[]; // base64
 }
@@ -48,7 +51,7 @@ export class ReplaySource implements SocketSource {
     return Promise.resolve().then(() =>
       makeDump(
         parts.map((p) => {
-          const c = new DumpCollector(p.family, p.seq);
+          const c = new DumpCollector(p.family, p.seq, p.transport ?? 'tcp');
           for (const d of p.datagrams) {
             const r = c.push(Buffer.from(d, 'base64'));
             if (r.kind === 'failed') throw r.error;
@@ -83,10 +86,15 @@ export class RecordingSource implements SocketSource {
     writeFileSync(path, `${JSON.stringify({ format: RECORDING_FORMAT, version: RECORDING_VERSION, kernel: release() })}\n`);
   }
 
-  async dump(signal?: AbortSignal): Promise<Dump | undefined> {
-    const dump = await this.#inner.dump(signal);
+  async dump(request?: DumpRequest, signal?: AbortSignal): Promise<Dump | undefined> {
+    const dump = await this.#inner.dump(request, signal);
     if (dump) {
-      const parts: RecordedPart[] = dump.parts.map((p) => ({ family: p.family, seq: p.seq, datagrams: p.datagrams.map((d) => d.toString('base64')) }));
+      const parts: RecordedPart[] = dump.parts.map((p) => ({
+        family: p.family,
+        ...(p.transport === 'tcp' ? {} : { transport: p.transport }),
+        seq: p.seq,
+        datagrams: p.datagrams.map((d) => d.toString('base64')),
+      }));
       appendFileSync(this.#path, `${JSON.stringify({ parts })}\n`);
     }
     return dump;

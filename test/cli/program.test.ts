@@ -9,7 +9,10 @@ describe('parseArgs', () => {
   it('defaults: 10s, both families, /proc, ndjson when piped and table on a terminal', () => {
     expect(run([])).toEqual({
       kind: 'run',
-      config: { periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined },
+      config: {
+        periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
+        transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
+      },
     });
     expect(run([], true)).toMatchObject({ config: { format: 'table' } });
   });
@@ -23,6 +26,12 @@ describe('parseArgs', () => {
     [['-4', '-6'], { families: ['ipv4', 'ipv6'] }],
     [['--proc-root', '/hostfs/proc'], { procRoot: '/hostfs/proc' }],
     [['--replay', 'x.swdump', '--once'], { replay: 'x.swdump' }],
+    [['--protocol', 'tcp,udp'], { transports: ['tcp', 'udp'] }],
+    [['--protocol', 'UDP'], { transports: ['udp'] }],
+    [['--events', 'opened'], { events: { opened: true, closed: false, flow: false }, flowPeriodMs: undefined }],
+    [['--events', 'opened,closed,flow'], { events: { opened: true, closed: true, flow: true }, flowPeriodMs: 10_000 }],
+    [['--events', 'flow', '--flow-period', '2s'], { events: { opened: false, closed: false, flow: true }, flowPeriodMs: 2000 }],
+    [['--events', 'flow', '--flow-period=-1s'], { flowPeriodMs: undefined }],
     [['--reverse-lookup'], { dns: { successTtlMs: 60_000, failureTtlMs: 60_000, timeoutMs: 1000, server: undefined, skipLocal: false } }],
     [['--reverse-lookup', '--success-ttl', '5m', '--failure-ttl', '10s'], { dns: { successTtlMs: 300_000, failureTtlMs: 10_000 } }],
     [['--reverse-lookup', '--success-ttl', '0s'], { dns: { successTtlMs: 0 } }],
@@ -66,6 +75,12 @@ describe('parseArgs', () => {
     [['--replay', 'a', '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
     [['--proc-root', ''], /--proc-root is empty/],
     [['--success-ttl', '5s'], /--success-ttl has no effect without --reverse-lookup/],
+    [['--protocol', 'sctp'], /--protocol "sctp" has "sctp"; expected a comma-separated list of tcp, udp/],
+    [['--protocol', 'tcp,'], /--protocol "tcp," has an empty name/],
+    [['--events', 'opened,bogus'], /--events "opened,bogus" has "bogus"; expected a comma-separated list of opened, closed, flow/],
+    [['--flow-period', '5s'], /--flow-period has no effect unless --events includes flow/],
+    [['--events', 'flow', '--flow-period', 'often'], /--flow-period "often" is not a number/],
+    [['--events', 'flow', '--flow-period=-x'], /--flow-period "x" is not a number/],
     [['--dns-server', '192.0.2.53'], /--dns-server has no effect without --reverse-lookup/],
     [['--skip-local-lookups'], /--skip-local-lookups has no effect without --reverse-lookup/],
     [['--reverse-lookup', '--success-ttl', '-5s'], /--success-ttl "-5s" is negative/],

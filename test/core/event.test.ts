@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { communityId } from '../../src/core/community-id.js';
-import { toEventDoc, type PollContext } from '../../src/core/event.js';
+import { openedDoc as toEventDoc, type PollContext } from '../../src/core/event.js';
 import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
@@ -13,11 +13,14 @@ const sock = (p: Partial<SocketRecord>): SocketRecord => ({
 });
 const enriched = (socket: SocketRecord, direction: EnrichedSocket['direction']): EnrichedSocket => ({ socket, direction, process: proc, processError: undefined, user });
 
-describe('toEventDoc', () => {
+describe('openedDoc (Metricbeat\'s event)', () => {
   it('writes an ingress connection in Metricbeat shape, with our additions', () => {
     expect(toEventDoc(enriched(sock({}), 'ingress'), ctx, 1000.25)).toEqual({
       '@timestamp': '2026-11-22T10:00:00.000Z',
-      event: { dataset: 'system.socket', module: 'system', duration: 250_000 },
+      event: {
+        dataset: 'system.socket', module: 'system', duration: 250_000,
+        kind: 'event', action: 'socket_opened', category: ['network'], type: ['connection', 'start'],
+      },
       metricset: { name: 'socket', period: 10_000 },
       service: { type: 'system' },
       host: { name: 'host.example.com' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toEventDoc, type PollContext } from '../../src/core/event.js';
+import { openedDoc as toEventDoc, type PollContext } from '../../src/core/event.js';
 import type { EnrichedSocket } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 import { displayWidth } from '../../src/output/columns.js';
@@ -11,7 +11,7 @@ import { fitWidths } from '../../src/output/table.js';
 const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 0, periodMs: 1000, hostName: 'h' };
 const meta: PollMeta = {
   seq: 3, startedAt: new Date('2026-11-22T10:00:00Z'), hostName: 'h', periodMs: 1000, sockets: 10, opened: 2, closed: 1,
-  dumpMs: 1.5, enrichMs: 2.25, durationMs: 4, processScan: undefined,
+  dumpMs: 1.5, enrichMs: 2.25, durationMs: 4, processScan: undefined, dns: undefined, notifications: undefined,
 };
 
 function event(i: number, over: Partial<EnrichedSocket> = {}) {

@@ -24,12 +24,24 @@ export const SOCK_DIAG_BY_FAMILY = 20;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
 
 // include/uapi/linux/inet_diag.h
 export const INET_DIAG_REQ_V2_LEN = 56; // struct inet_diag_req_v2
 export const INET_DIAG_MSG_LEN = 72; // struct inet_diag_msg
 export const INET_DIAG_INFO = 2;
+export const INET_DIAG_SKMEMINFO = 7;
 export const INET_DIAG_SHUTDOWN = 8;
+export const INET_DIAG_PROTOCOL = 10;
 export const INET_DIAG_SKV6ONLY = 11;
+/** idiag_ext asks for attribute N with bit N - 1. */
+export const extBit = (attr: number): number => 1 << (attr - 1);
+/** SK_MEMINFO_DROPS: the 9th u32 of INET_DIAG_SKMEMINFO (include/uapi/linux/sock_diag.h). */
+export const SK_MEMINFO_DROPS_OFFSET = 8 * 4;
+// include/uapi/linux/sock_diag.h: multicast groups of destroyed sockets (Linux 4.2+).
+export const SKNLGRP_INET_TCP_DESTROY = 1;
+export const SKNLGRP_INET_UDP_DESTROY = 2;
+export const SKNLGRP_INET6_TCP_DESTROY = 3;
+export const SKNLGRP_INET6_UDP_DESTROY = 4;
 /** nlattr type bits above these are NLA_F_NESTED / NLA_F_NET_BYTEORDER. */
 export const NLA_TYPE_MASK = 0x3fff;

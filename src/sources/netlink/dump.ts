@@ -1,5 +1,5 @@
 // Collecting one multipart dump reply, and walking its sockets. Pure.
-import type { SocketCursor, SocketKey, SocketRecord } from '../../core/model.js';
+import type { SocketAttributes, SocketCursor, SocketKey, SocketRecord, Transport } from '../../core/model.js';
 import {
   NLMSG_DONE,
   NLMSG_ERROR,
@@ -12,11 +12,12 @@ import {
   align4,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
-import { cookieKey, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
+import { cookieKey, decodeAttributes, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
 
 /** The datagrams of one finished dump (one family), all checked by DumpCollector. */
 export interface DumpPart {
   readonly family: 'ipv4' | 'ipv6';
+  readonly transport: Transport;
   readonly seq: number;
   readonly datagrams: readonly Buffer[];
   /** inet_diag messages in the part. */
@@ -46,6 +47,7 @@ export class DumpCollector {
   constructor(
     readonly family: 'ipv4' | 'ipv6',
     readonly seq: number,
+    readonly transport: Transport = 'tcp',
   ) {}
 
   push(datagram: Buffer): CollectResult {
@@ -78,7 +80,7 @@ export class DumpCollector {
         case NLMSG_ERROR: {
           if (len < NLMSG_HDRLEN + 4) return this.#fail(new DecodeError('NLMSG_ERROR without an errno'));
           const errno = -datagram.readInt32LE(off + NLMSG_HDRLEN);
-          if (errno !== 0) return this.#fail(new NetlinkError(errno, `sock_diag ${this.family} dump refused`));
+          if (errno !== 0) return this.#fail(new NetlinkError(errno, `sock_diag ${this.family} ${this.transport} dump refused`));
           break; // an ACK
         }
         case NLMSG_DONE: {
@@ -86,7 +88,7 @@ export class DumpCollector {
           const errno = len >= NLMSG_HDRLEN + 4 ? -datagram.readInt32LE(off + NLMSG_HDRLEN) : 0;
           if (ours > 0) this.#datagrams.push(datagram);
           this.#finished = true;
-          if (errno > 0) return { kind: 'failed', error: new NetlinkError(errno, `sock_diag ${this.family} dump ended with an error`) };
+          if (errno > 0) return { kind: 'failed', error: new NetlinkError(errno, `sock_diag ${this.family} ${this.transport} dump ended with an error`) };
           return { kind: 'done' };
         }
         case NLMSG_OVERRUN:
@@ -106,7 +108,7 @@ export class DumpCollector {
   }
 
   result(): DumpPart {
-    return { family: this.family, seq: this.seq, datagrams: this.#datagrams, messages: this.#messages, interrupted: this.#interrupted };
+    return { family: this.family, transport: this.transport, seq: this.seq, datagrams: this.#datagrams, messages: this.#messages, interrupted: this.#interrupted };
   }
 }
 
@@ -120,6 +122,7 @@ export class DumpCursor implements SocketCursor {
   #datagram = 0;
   #next = 0; // offset of the next message in the current datagram
   #buf: Buffer | undefined;
+  #transport: Transport = 'tcp';
   #payload = 0;
   #end = 0;
   readonly #names: AddressNames = new Map();
@@ -146,6 +149,7 @@ export class DumpCursor implements SocketCursor {
         this.#next = off + align4(len);
         if (buf.readUInt16LE(off + 4) === SOCK_DIAG_BY_FAMILY && buf.readUInt32LE(off + 8) === part.seq) {
           this.#buf = buf;
+          this.#transport = part.transport;
           this.#payload = off + NLMSG_HDRLEN;
           this.#end = off + len;
           return true;
@@ -164,8 +168,13 @@ export class DumpCursor implements SocketCursor {
     return stateAt(this.#current(), this.#payload);
   }
 
+  attributes(): SocketAttributes {
+    const a = decodeAttributes(this.#current(), this.#payload, this.#end, this.#transport);
+    return { shutdown: a.shutdown, counters: a.counters, drops: a.drops };
+  }
+
   decode(): SocketRecord {
-    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end, this.#names);
+    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end, this.#names, this.#transport);
   }
 
   #current(): Buffer {

@@ -1,13 +1,20 @@
 // Pure codec for sock_diag's inet_diag messages (include/uapi/linux/inet_diag.h).
 // No I/O here: buffers in, records out.
 import { formatIPv4, formatIPv6, isV4Mapped } from '../../core/ip.js';
-import type { SocketKey, SocketRecord } from '../../core/model.js';
+import type { SocketAttributes, SocketKey, SocketRecord } from '../../core/model.js';
+import type { Transport } from '../../core/model.js';
 import {
   AF_INET,
   AF_INET6,
+  INET_DIAG_INFO,
   INET_DIAG_MSG_LEN,
+  INET_DIAG_PROTOCOL,
   INET_DIAG_REQ_V2_LEN,
+  INET_DIAG_SHUTDOWN,
+  INET_DIAG_SKMEMINFO,
   INET_DIAG_SKV6ONLY,
+  IPPROTO_UDP,
+  SK_MEMINFO_DROPS_OFFSET,
   NLA_TYPE_MASK,
   NLMSG_HDRLEN,
   NLM_F_DUMP,
@@ -16,6 +23,7 @@ import {
   align4,
 } from './constants.js';
 import { DecodeError } from './errors.js';
+import { decodeTcpInfo } from './tcp-info.js';
 
 export interface InetDiagRequest {
   /** AF_INET or AF_INET6 (sdiag_family). */
@@ -100,10 +108,12 @@ function address(buf: Buffer, off: number, family: number, names: AddressNames |
 
 /**
  * Decode the inet_diag_msg whose payload spans [p, end) of `buf`: the fixed
- * 72-byte struct, then its attributes. Throws DecodeError on a short struct
- * or a malformed attribute; never reads outside [p, end).
+ * 72-byte struct, then its attributes. `transport` is what was dumped; a
+ * destroy notification says it itself (INET_DIAG_PROTOCOL), which wins.
+ * Throws DecodeError on a short struct or a malformed attribute; never reads
+ * outside [p, end).
  */
-export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: AddressNames): SocketRecord {
+export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: AddressNames, transport: Transport = 'tcp'): SocketRecord {
   if (p < 0 || end > buf.length || end - p < INET_DIAG_MSG_LEN) {
     throw new DecodeError(`inet_diag_msg needs ${INET_DIAG_MSG_LEN} bytes, got ${Math.max(0, Math.min(end, buf.length) - p)}`);
   }
@@ -111,26 +121,63 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
   if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`inet_diag_msg has unknown idiag_family ${family}`);
   const [localIp, localMapped] = address(buf, p + OFF.src, family, names);
   const [remoteIp, remoteMapped] = address(buf, p + OFF.dst, family, names);
-  let v6only: boolean | undefined;
-  forEachAttribute(buf, p + INET_DIAG_MSG_LEN, end, (type, start, len) => {
-    if (type === INET_DIAG_SKV6ONLY && len >= 1) v6only = buf[start] !== 0;
-  });
+  const a = decodeAttributes(buf, p, end, transport);
   const familyName = family === AF_INET ? 'ipv4' : 'ipv6';
   return {
     key: cookieKey(buf, p),
     family: familyName,
     ipVersion: localMapped || remoteMapped ? 'ipv4' : familyName,
-    transport: 'tcp',
+    transport: a.transport,
     state: buf[p + OFF.state] ?? 0,
     localIp,
     localPort: buf.readUInt16BE(p + OFF.sport),
     remoteIp,
     remotePort: buf.readUInt16BE(p + OFF.dport),
-    v6only,
+    v6only: a.v6only,
     uid: buf.readUInt32LE(p + OFF.uid),
     inode: buf.readUInt32LE(p + OFF.inode),
     ifindex: buf.readUInt32LE(p + OFF.ifindex),
+    // Always present (maybe undefined): one object shape for every record.
+    shutdown: a.shutdown,
+    counters: a.counters,
+    drops: a.drops,
   };
+}
+
+export interface DecodedAttributes extends SocketAttributes {
+  readonly v6only: boolean | undefined;
+  readonly transport: Transport;
+}
+
+/** The attributes of the inet_diag_msg whose payload spans [p, end). */
+export function decodeAttributes(buf: Buffer, p: number, end: number, transport: Transport = 'tcp'): DecodedAttributes {
+  let v6only: boolean | undefined;
+  let shutdown: number | undefined;
+  let counters: SocketRecord['counters'];
+  let drops: number | undefined;
+  let proto = transport;
+  forEachAttribute(buf, p + INET_DIAG_MSG_LEN, end, (type, start, len) => {
+    if (len < 1) return;
+    switch (type) {
+      case INET_DIAG_SKV6ONLY:
+        v6only = buf[start] !== 0;
+        break;
+      case INET_DIAG_SHUTDOWN:
+        shutdown = buf[start];
+        break;
+      case INET_DIAG_PROTOCOL:
+        proto = buf[start] === IPPROTO_UDP ? 'udp' : 'tcp';
+        break;
+      case INET_DIAG_INFO:
+        counters = decodeTcpInfo(buf, start, len);
+        break;
+      case INET_DIAG_SKMEMINFO:
+        if (len >= SK_MEMINFO_DROPS_OFFSET + 4) drops = buf.readUInt32LE(start + SK_MEMINFO_DROPS_OFFSET);
+        break;
+      default:
+    }
+  });
+  return { v6only, shutdown, counters, drops, transport: proto };
 }
 
 /**

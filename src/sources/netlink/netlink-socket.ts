@@ -58,3 +58,34 @@ export async function openSockDiagSocket(opts: SockDiagSocketOptions, on: SockDi
     },
   };
 }
+
+export interface MulticastHandlers {
+  datagram(buf: Buffer): void;
+  /** recvmsg failed (ENOBUFS: the receive buffer overflowed and notifications were lost). The socket goes on. */
+  error(err: Error & { code?: string }): void;
+}
+
+/**
+ * A NETLINK_SOCK_DIAG socket joined to the destroy multicast groups (Linux
+ * 4.2+; no capability needed). Returns the receive buffer the kernel granted
+ * (it caps the request at net.core.rmem_max, then doubles it).
+ *
+ * Run this in a process of its own: when the socket overflows and epoll
+ * reports it before recvmsg does, the package throws from a libuv callback and
+ * the process aborts (kernel-notes.md §9.1).
+ */
+export async function openDestroySubscription(groups: readonly number[], recvBufferSize: number, on: MulticastHandlers): Promise<{ close(): void; recvBufferSize: number }> {
+  loaded ??= import('netlink/dist/raw.js');
+  const { RawNetlinkSocket: Raw } = await loaded;
+  // 64 KiB reads: one notification is ~400 bytes, and never split.
+  const raw: RawNetlinkSocket = new Raw(NETLINK_SOCK_DIAG, { messagePeeking: false, msgBufferSize: 65_536, recvBufferSize, sendBufferSize: 0 });
+  try {
+    for (const g of groups) raw.addMembership(g);
+  } catch (err) {
+    raw.close();
+    throw err;
+  }
+  raw.on('message', (buf) => on.datagram(buf));
+  raw.on('error', (err) => on.error(err));
+  return { close: () => raw.close(), recvBufferSize: raw.getRecvBufferSize() };
+}

@@ -3,9 +3,10 @@
 // answers a second dump with EBUSY, and interleaved replies cannot be told
 // apart; kernel-notes.md §9.3).
 import { ALL_TCP_STATES_MASK } from '../../core/tcp-states.js';
-import type { Dump, Family, SocketSource } from '../socket-source.js';
+import type { Transport } from '../../core/model.js';
+import type { Dump, DumpRequest, Family, SocketSource } from '../socket-source.js';
 import { makeDump } from '../socket-source.js';
-import { AF_INET, AF_INET6, IPPROTO_TCP } from './constants.js';
+import { AF_INET, AF_INET6, INET_DIAG_INFO, INET_DIAG_SKMEMINFO, IPPROTO_TCP, IPPROTO_UDP, extBit } from './constants.js';
 import type { DumpPart } from './dump.js';
 import { DumpCollector } from './dump.js';
 import { DecodeError, DumpTimeoutError, NetlinkError } from './errors.js';
@@ -14,6 +15,8 @@ import type { SockDiagHandlers, SockDiagSocket } from './netlink-socket.js';
 
 export interface NetlinkSourceOptions {
   readonly families: readonly Family[];
+  /** Default ['tcp']. */
+  readonly transports?: readonly Transport[];
   /** Give up on a dump that has not finished after this long. */
   readonly timeoutMs: number;
   /** Redo a dump the kernel flagged NLM_F_DUMP_INTR at most this many times. */
@@ -29,6 +32,7 @@ export class SourceError extends Error {
 }
 
 const AF = { ipv4: AF_INET, ipv6: AF_INET6 } as const;
+const PROTO = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP } as const;
 
 // errnos with which a kernel without a family's diag support refuses it (IPv6 disabled, module missing).
 const FAMILY_MISSING = new Set(['ENOENT', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'EINVAL']);
@@ -45,16 +49,17 @@ export class NetlinkSource implements SocketSource {
   #pending: Pending | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #seq = Math.floor(Math.random() * 0x7fff_0000);
-  readonly #families: Family[];
+  /** What each poll dumps; a pair the kernel cannot dump is dropped (with a notice) while others remain. */
+  readonly #targets: Array<{ readonly family: Family; readonly transport: Transport }>;
   #closed = false;
 
   constructor(opts: NetlinkSourceOptions) {
     this.#opts = opts;
-    this.#families = [...opts.families];
+    this.#targets = (opts.transports ?? ['tcp']).flatMap((transport) => opts.families.map((family) => ({ family, transport })));
   }
 
-  dump(signal?: AbortSignal): Promise<Dump> {
-    const run = this.#queue.then(() => this.#dumpAll(signal));
+  dump(request: DumpRequest = { counters: false }, signal?: AbortSignal): Promise<Dump> {
+    const run = this.#queue.then(() => this.#dumpAll(request, signal));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -65,16 +70,17 @@ export class NetlinkSource implements SocketSource {
     this.#dropSocket();
   }
 
-  async #dumpAll(signal?: AbortSignal): Promise<Dump> {
+  async #dumpAll(request: DumpRequest, signal?: AbortSignal): Promise<Dump> {
     const parts: DumpPart[] = [];
-    for (const family of [...this.#families]) {
+    for (const target of [...this.#targets]) {
       try {
-        parts.push(await this.#dumpFamily(family, signal));
+        parts.push(await this.#dumpFamily(target.family, target.transport, request, signal));
       } catch (err) {
-        // A kernel without this family's support: carry on with the others.
-        if (err instanceof NetlinkError && FAMILY_MISSING.has(err.code) && this.#families.length > 1) {
-          this.#families.splice(this.#families.indexOf(family), 1);
-          this.#opts.warn(`${family} sockets cannot be dumped (${err.code}); continuing with ${this.#families.join(', ')} only`);
+        // A kernel without this family's (or protocol's) diag support: carry on with the others.
+        if (err instanceof NetlinkError && FAMILY_MISSING.has(err.code) && this.#targets.length > 1) {
+          this.#targets.splice(this.#targets.indexOf(target), 1);
+          const left = this.#targets.map((t) => `${t.family} ${t.transport}`).join(', ');
+          this.#opts.warn(`${target.family} ${target.transport} sockets cannot be dumped (${err.code}); continuing with ${left} only`);
           continue;
         }
         throw err;
@@ -83,23 +89,23 @@ export class NetlinkSource implements SocketSource {
     return makeDump(parts);
   }
 
-  async #dumpFamily(family: Family, signal?: AbortSignal): Promise<DumpPart> {
+  async #dumpFamily(family: Family, transport: Transport, request: DumpRequest, signal?: AbortSignal): Promise<DumpPart> {
     for (let attempt = 0; ; attempt++) {
-      const part = await this.#request(family, signal);
+      const part = await this.#request(family, transport, request, signal);
       if (!part.interrupted) return part;
       if (attempt >= this.#opts.maxRedo) {
-        this.#opts.warn(`the ${family} socket dump was interrupted by the kernel ${attempt + 1} times in a row; using the last one`);
+        this.#opts.warn(`the ${family} ${transport} socket dump was interrupted by the kernel ${attempt + 1} times in a row; using the last one`);
         return part;
       }
     }
   }
 
-  async #request(family: Family, signal?: AbortSignal): Promise<DumpPart> {
+  async #request(family: Family, transport: Transport, request: DumpRequest, signal?: AbortSignal): Promise<DumpPart> {
     if (this.#closed) throw new SourceError('socket source closed');
     signal?.throwIfAborted();
     const socket = await this.#ensureSocket();
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    const collector = new DumpCollector(family, seq);
+    const collector = new DumpCollector(family, seq, transport);
     return new Promise<DumpPart>((resolve, reject) => {
       const timer = setTimeout(
         () => this.#fail(new DumpTimeoutError(`the ${family} socket dump did not finish within ${this.#opts.timeoutMs} ms`)),
@@ -116,8 +122,11 @@ export class NetlinkSource implements SocketSource {
         resolve: (part) => { settle(); resolve(part); },
         reject: (err) => { settle(); reject(err); },
       };
-      const request = encodeInetDiagReqV2({ family: AF[family], protocol: IPPROTO_TCP, ext: 0, states: ALL_TCP_STATES_MASK, seq });
-      socket.send(request).catch((err: unknown) => this.#fail(asError(err, `sending the ${family} dump request failed`)));
+      // UDP: the kernel keeps no byte counters, but SKMEMINFO has the drop counter (kernel-notes.md §3).
+      const ext = transport === 'udp' ? extBit(INET_DIAG_SKMEMINFO) : request.counters ? extBit(INET_DIAG_INFO) : 0;
+      // All states: for UDP, CLOSE is how unconnected sockets are listed.
+      const message = encodeInetDiagReqV2({ family: AF[family], protocol: PROTO[transport], ext, states: ALL_TCP_STATES_MASK, seq });
+      socket.send(message).catch((err: unknown) => this.#fail(asError(err, `sending the ${family} dump request failed`)));
     });
   }
 

@@ -107,7 +107,7 @@ describe('NetlinkSource (scripted kernel)', () => {
     k.reply = (req, on) => (req.family === 10 ? on.datagram(doneMsg(req.seq, -97 /* EAFNOSUPPORT */)) : normal(req, on));
     const src = source(k);
     await expect(src.dump()).resolves.toMatchObject({ sockets: 1 });
-    expect(warnings[0]).toMatch(/ipv6 sockets cannot be dumped \(EAFNOSUPPORT\); continuing with ipv4 only/);
+    expect(warnings[0]).toMatch(/ipv6 tcp sockets cannot be dumped \(EAFNOSUPPORT\); continuing with ipv4 tcp only/);
     await src.dump();
     expect(k.requests.map((r) => r.family)).toEqual([2, 10, 2]);
   });
