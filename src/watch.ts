@@ -50,6 +50,8 @@ export interface WatchSummary {
 
 /** A closed connection is remembered this long: TIME_WAIT lasts 60 s. */
 const TOMBSTONE_MS = 75_000;
+/** A closed listener still gives direction to notifications this long after its last dump. */
+const LISTENER_MEMORY_MS = 5_000;
 
 /**
  * Runs until `stop` fires (between polls: a poll that has started is finished
@@ -75,6 +77,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   let events = 0;
   let warnedUnreadable = false;
   let missedBefore = 0;
+  let last = false; // stopping: this poll is the final one
 
   for (let seq = 1; ; seq++) {
     const startedAt = new Date();
@@ -93,7 +96,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         throw new RuntimeError(`${message}${seq > 1 ? ` (${failures} polls in a row failed)` : ''}`, { cause: err });
       }
       deps.warn(`poll ${seq} failed: ${message}; trying again in ${opts.periodMs} ms`);
-      if (await pause(startedMs + opts.periodMs, stop)) return { polls: seq, events, ended: 'stopped' };
+      if (last || (await pause(startedMs + opts.periodMs, stop))) return { polls: seq, events, ended: 'stopped' };
       continue;
     }
     if (!dump) return { polls: seq - 1, events, ended: 'source-ended' };
@@ -101,7 +104,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const destroyed = deps.feed?.drain() ?? [];
 
     const diff = table.apply(dump.cursor(), counters);
-    for (const s of diff.closed) if (isListening(s)) listeners.remove(s);
+    // Closed listeners stay known a little: notifications of what they accepted may still come.
+    listeners.sweep(wall);
+    for (const s of diff.closed) if (isListening(s)) listeners.retire(s, wall + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
     const fresh = tracker.fresh(diff.opened, destroyed, wall, seq > 1 && deps.feed?.healthy === true);
     const enrichStart = performance.now();
@@ -150,7 +155,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     events += await write(deps, meta, socketEvents, ctx, opts.events);
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
-    if (await pause(startedMs + opts.periodMs, stop)) return { polls: seq, events, ended: 'stopped' };
+    if (last) return { polls: seq, events, ended: 'stopped' };
+    // Told to stop: one more poll at once, so what closed since (and its notifications) is written too.
+    if (await pause(startedMs + opts.periodMs, stop)) last = true;
   }
 }
 

@@ -49,6 +49,7 @@ export interface SocketEventDoc {
     start?: string;
     end?: string;
     duration?: number;
+    reason?: string;
   };
   metricset: { name: 'socket'; period?: number };
   service: { type: 'system' };
@@ -103,7 +104,8 @@ export function toEventDocs(ev: SocketEvent, ctx: PollContext, nowMs: number, se
     case 'closed': {
       const docs: SocketEventDoc[] = [];
       if (select.closed) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'socket_closed'));
-      if (select.flow) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'network_flow'));
+      // A listener (or unconnected UDP socket) going away is no flow.
+      if (select.flow && ev.socket.direction !== 'listening') docs.push(flowDoc(ev.socket, ev.flow, ctx, 'network_flow'));
       return docs;
     }
     case 'flow':
@@ -131,6 +133,7 @@ function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'soc
   // The connection's lifetime as far as socketwatch knows it.
   if (f.startMs !== undefined) doc.event.duration = Math.max(0, Math.round((f.endMs - f.startMs) * 1e6));
   if (action === 'network_flow' || f.final) doc.flow = { id: f.id, final: f.final, complete: f.complete };
+  if (f.endedBy === 'dump') doc.event.reason = 'no destroy notification: gone from the socket table, counters as last seen';
   if (e.socket.transport === 'tcp' && e.direction !== 'listening') {
     // Local and remote totals onto source/destination, as the endpoints are placed.
     const [src, dst] = e.direction === 'ingress' ? [f.totals.remote, f.totals.local] : [f.totals.local, f.totals.remote];

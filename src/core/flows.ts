@@ -71,6 +71,8 @@ export class FlowTracker {
   readonly #live = new Map<SocketKey, Live>();
   /** Rows that are the afterlife of a connection already reported closed (its TIME_WAIT under a new cookie). */
   readonly #silent = new Set<SocketKey>();
+  /** New TIME_WAIT rows nothing explains yet: their connection's notification may be a moment behind the dump. */
+  readonly #heldTimeWait = new Map<SocketKey, SocketRecord>();
   /** Vanished from a dump; waiting for the notification until the given time. */
   readonly #pendingGone = new Map<SocketKey, { live: Live; until: number; goneMs: number }>();
   /** Closed: cookie and 4-tuple -> forget after. Insertion order is time order. */
@@ -101,19 +103,24 @@ export class FlowTracker {
   fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], nowMs: number, watching: boolean): SocketRecord[] {
     this.#forgetOld(nowMs);
     for (const d of destroyed) if (d.record.remotePort !== 0) this.#closedTuples.set(tupleKey(d.record), nowMs + this.#opts.tombstoneMs);
-    return opened.filter((s) => {
-      if (this.#closedKeys.has(s.key)) {
-        this.#silent.add(s.key); // a row the dump listed after its notification came
-        return false;
+    const out: SocketRecord[] = [];
+    // Held back last poll: now either explained by a notification, or a connection whose notification was missed.
+    for (const [key, s] of this.#heldTimeWait) {
+      this.#heldTimeWait.delete(key);
+      if (this.#closedTuples.has(tupleKey(s))) this.#silent.add(key);
+      else {
+        this.counts.missed++;
+        out.push(s);
       }
-      if (s.state === TcpState.TIME_WAIT && this.#closedTuples.has(tupleKey(s))) {
-        this.#silent.add(s.key);
-        return false;
-      }
-      // A TIME_WAIT row of a connection we never heard of: its notification was missed.
-      if (watching && s.state === TcpState.TIME_WAIT) this.counts.missed++;
-      return true;
-    });
+    }
+    for (const s of opened) {
+      if (this.#closedKeys.has(s.key)) this.#silent.add(s.key); // listed by a dump after its notification came
+      else if (s.state !== TcpState.TIME_WAIT) out.push(s);
+      else if (this.#closedTuples.has(tupleKey(s))) this.#silent.add(s.key);
+      else if (watching) this.#heldTimeWait.set(s.key, s); // wait one poll for the notification
+      else out.push(s);
+    }
+    return out;
   }
 
   /** Step 2: the new sockets, enriched. `firstPoll`: they were there before we looked. */
@@ -164,6 +171,10 @@ export class FlowTracker {
   gone(records: readonly SocketRecord[], nowMs: number): SocketEvent[] {
     for (const s of records) {
       if (this.#silent.delete(s.key)) continue;
+      if (this.#heldTimeWait.delete(s.key)) {
+        this.counts.missed++; // a TIME_WAIT row that came and went unexplained
+        continue;
+      }
       const live = this.#live.get(s.key);
       if (!live) continue;
       this.#live.delete(s.key);

@@ -21,9 +21,25 @@ const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
 /** TCP and UDP ports are separate spaces. */
 const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): string => `${s.transport}:${s.localPort}`;
 
-/** Listening sockets (UDP: bound, unconnected) by transport and local port, kept in step with the socket table. */
+/**
+ * Listening sockets (UDP: bound, unconnected) by transport and local port,
+ * kept in step with the socket table. A listener that closes is retired, not
+ * forgotten at once: destroy notifications of the connections it accepted may
+ * come after the dump that no longer lists it.
+ */
 export class ListenerTable {
   readonly #byPort = new Map<string, Listener[]>();
+  readonly #retired: Array<{ readonly socket: SocketRecord; readonly untilMs: number }> = [];
+
+  /** Forgets `s` once `sweep` passes `untilMs`. */
+  retire(s: SocketRecord, untilMs: number): void {
+    this.#retired.push({ socket: s, untilMs });
+  }
+
+  /** Removes the retired listeners whose time is up. */
+  sweep(nowMs: number): void {
+    while (this.#retired.length > 0 && this.#retired[0]!.untilMs <= nowMs) this.remove(this.#retired.shift()!.socket);
+  }
 
   add(s: SocketRecord): void {
     const list = this.#byPort.get(portKey(s));

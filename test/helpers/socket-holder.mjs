@@ -17,7 +17,8 @@ const open = (port, host, localAddress) =>
 const handlers = {
   listen: ({ host }) =>
     new Promise((resolve, reject) => {
-      const server = net.createServer((s) => keep.push(s.on('error', () => {})));
+      // Read (and drop) what arrives, so a peer's FIN is seen and answered, as a real server would.
+      const server = net.createServer((s) => keep.push(s.on('error', () => {}).resume()));
       server.on('error', reject);
       server.listen({ port: 0, host, backlog: 4096 }, () => resolve({ port: server.address().port }));
       keep.push(server);
