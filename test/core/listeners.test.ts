@@ -69,3 +69,25 @@ describe('ListenerTable.direction', () => {
     expect(table.direction(sock({ localIp: '192.0.2.2', localPort: 80, remoteIp: '198.51.100.7', remotePort: 5 }))).toBe('ingress');
   });
 });
+
+describe('ListenerTable retirement', () => {
+  it('keeps a closed listener known until swept, for late notifications of what it accepted', () => {
+    const table = new ListenerTable();
+    const l = listen('192.0.2.1', 80);
+    table.add(l);
+    table.retire(l, 5000);
+    const conn = sock({ localIp: '192.0.2.1', localPort: 80, remoteIp: '198.51.100.7', remotePort: 5 });
+    table.sweep(4000);
+    expect(table.direction(conn)).toBe('ingress');
+    table.sweep(5000);
+    expect(table.direction(conn)).toBe('egress');
+  });
+
+  it('keeps TCP and UDP ports apart', () => {
+    const table = new ListenerTable();
+    table.add(listen('0.0.0.0', 53));
+    const udp = sock({ transport: 'udp', localIp: '192.0.2.1', localPort: 53, remoteIp: '198.51.100.7', remotePort: 5 });
+    expect(table.direction(udp)).toBe('egress');
+    expect(table.hasPort(udp)).toBe(false);
+  });
+});
