@@ -3,7 +3,8 @@
 // sockets (run it where many are held, e.g. inside `npm run bench`'s kind of
 // namespace: ip netns exec NS node scripts/bench-dump.mjs). For each setting:
 // datagrams per dump, the dump alone, decoding every socket (a first poll),
-// and a steady-state poll (dump + diff against the previous). Medians of RUNS.
+// and a steady-state poll (dump + diff against the previous; with counters,
+// also every socket's counters refreshed, as a flow-report poll does). Medians of RUNS.
 //
 //   node scripts/bench-dump.mjs [RUNS]
 import { SocketTable } from '../dist/core/socket-table.js';
@@ -11,6 +12,7 @@ import { NetlinkSource } from '../dist/sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../dist/sources/netlink/netlink-socket.js';
 
 const runs = Number(process.argv[2] ?? 7);
+// [name, read size, SO_RCVBUF, ask for tcp_info counters]
 const settings = [
   ['peek (package default)', 0, 0],
   ['4 KiB reads', 4096, 0],
@@ -19,25 +21,28 @@ const settings = [
   ['32 KiB reads', 32768, 0],
   ['64 KiB reads', 65536, 0],
   ['32 KiB reads, 1 MiB SO_RCVBUF', 32768, 1 << 20],
+  ['32 KiB reads + counters (INFO)', 32768, 0, true],
 ];
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = new Map();
 for (let r = 0; r < runs; r++) {
-  for (const [name, msgBufferSize, recvBufferSize] of settings) {
+  for (const [name, msgBufferSize, recvBufferSize, counters = false] of settings) {
     const src = new NetlinkSource({
       families: ['ipv4', 'ipv6'], timeoutMs: 30_000, maxRedo: 3, warn: (m) => process.stderr.write(`${m}\n`),
       open: (on) => openSockDiagSocket({ msgBufferSize, recvBufferSize }, on),
     });
     const table = new SocketTable();
-    await src.dump(); // open the socket, warm up
+    const request = { counters };
+    await src.dump(request); // open the socket, warm up
     let t = performance.now();
-    const dump = await src.dump();
+    const dump = await src.dump(request);
     const dumpMs = performance.now() - t;
     t = performance.now();
     table.apply(dump.cursor());
     const decodeMs = performance.now() - t;
     t = performance.now();
-    table.apply((await src.dump()).cursor());
+    // A steady poll; with counters it also refreshes every known socket's (what a flow-report poll does).
+    table.apply((await src.dump(request)).cursor(), counters);
     const steadyMs = performance.now() - t;
     src.close();
     const row = rows.get(name) ?? { sockets: dump.sockets, datagrams: dump.parts.reduce((n, p) => n + p.datagrams.length, 0), dump: [], decode: [], steady: [] };

@@ -21,11 +21,12 @@ export interface FlowTotals {
 const PEER_FIN_STATES: ReadonlySet<number> = new Set([TcpState.CLOSE_WAIT, TcpState.LAST_ACK, TcpState.CLOSING, TcpState.TIME_WAIT]);
 /** States in which this side has sent its FIN. */
 const OWN_FIN_STATES: ReadonlySet<number> = new Set([TcpState.FIN_WAIT1, TcpState.FIN_WAIT2, TcpState.CLOSING, TcpState.TIME_WAIT, TcpState.LAST_ACK]);
-const RCV_SHUTDOWN = 1;
-
-/** The peer's FIN has arrived, as far as a dump shows it. */
-export function peerFinSeen(s: Pick<SocketRecord, 'state' | 'shutdown'>): boolean {
-  return PEER_FIN_STATES.has(s.state) || ((s.shutdown ?? 0) & RCV_SHUTDOWN) !== 0;
+/**
+ * The peer's FIN has arrived, as far as a dump shows it: by the TCP state.
+ * (INET_DIAG_SHUTDOWN's receive bit is no sign of it: shutdown(SHUT_RD) sets it too.)
+ */
+export function peerFinSeen(s: Pick<SocketRecord, 'state'>): boolean {
+  return PEER_FIN_STATES.has(s.state);
 }
 
 export interface CloseFacts {
@@ -41,7 +42,7 @@ export interface CloseFacts {
  *   on older kernels bytes_acked, less 1 for the SYN of a connect()ed socket
  *   and 1 for our FIN once sent (bytes_acked counts both, kernel-notes.md §1);
  * - received: bytes_received, less 1 once the peer's FIN has come (it counts it).
- * Whether a FIN came is known from a dump (state, RCV_SHUTDOWN); for a
+ * Whether a FIN came is known from a dump (the state); for a
  * connection that has ended, a normal close (FIN) is assumed: a destroy
  * notification does not tell a FIN from a reset.
  */

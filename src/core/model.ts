@@ -23,18 +23,18 @@ export type SocketKey = number | string;
 
 export type Transport = 'tcp' | 'udp';
 
-/** Cumulative counters from struct tcp_info; each absent when the kernel's struct is too short for it. */
+/** Cumulative counters from struct tcp_info; each undefined when the kernel's struct is too short for it. */
 export interface TcpCounters {
-  readonly rttUs?: number;
-  readonly totalRetrans?: number;
-  readonly bytesAcked?: number;
-  readonly bytesReceived?: number;
-  readonly segsOut?: number;
-  readonly segsIn?: number;
-  readonly dataSegsIn?: number;
-  readonly dataSegsOut?: number;
-  readonly bytesSent?: number;
-  readonly bytesRetrans?: number;
+  readonly rttUs?: number | undefined;
+  readonly totalRetrans?: number | undefined;
+  readonly bytesAcked?: number | undefined;
+  readonly bytesReceived?: number | undefined;
+  readonly segsOut?: number | undefined;
+  readonly segsIn?: number | undefined;
+  readonly dataSegsIn?: number | undefined;
+  readonly dataSegsOut?: number | undefined;
+  readonly bytesSent?: number | undefined;
+  readonly bytesRetrans?: number | undefined;
 }
 
 /** One TCP or UDP socket as the kernel reported it (struct inet_diag_msg + attributes). */
@@ -64,8 +64,6 @@ export interface SocketRecord {
   readonly inode: number;
   /** id.idiag_if: the bound interface index, 0 when unbound. */
   readonly ifindex: number;
-  /** INET_DIAG_SHUTDOWN: bit 0 receive side shut (the peer's FIN came), bit 1 send side. Absent in destroy notifications. */
-  shutdown?: number | undefined;
   /** INET_DIAG_INFO counters (TCP): from the last dump that asked for them, or the destroy notification. */
   counters?: TcpCounters | undefined;
   /** Datagrams dropped on receive (SKMEMINFO, UDP). */
@@ -73,7 +71,7 @@ export interface SocketRecord {
 }
 
 /** The attributes a dump refreshes on a socket it already knows. */
-export type SocketAttributes = Pick<SocketRecord, 'shutdown' | 'counters' | 'drops'>;
+export type SocketAttributes = Pick<SocketRecord, 'counters' | 'drops'>;
 
 /** Walks the sockets of one dump without decoding them all (see SocketTable.apply). */
 export interface SocketCursor {
@@ -83,8 +81,10 @@ export interface SocketCursor {
   key(): SocketKey;
   /** idiag_state of the current socket (cheap: one byte). */
   state(): number;
-  /** Its attributes only (shutdown, counters, drops). */
+  /** Its attributes only (counters, drops). */
   attributes(): SocketAttributes;
+  /** Its counters only (INET_DIAG_INFO), when the dump carries them; `into` is filled and returned when given. */
+  counters(into?: SocketRecord['counters']): SocketRecord['counters'];
   /** Full decode of the current socket. */
   decode(): SocketRecord;
 }

@@ -53,10 +53,12 @@ export class SocketTable {
         const state = cursor.state();
         if (entry.record.state !== state) entry.record.state = state;
         if (refresh) {
-          const a = cursor.attributes();
-          entry.record.shutdown = a.shutdown;
-          entry.record.counters = a.counters;
-          entry.record.drops = a.drops;
+          if (entry.record.transport === 'tcp') {
+            entry.record.counters = cursor.counters(entry.record.counters);
+          } else {
+            const a = cursor.attributes();
+            entry.record.drops = a.drops;
+          }
         }
       } else {
         continue; // the same socket twice in one dump (both family dumps, or a re-sent datagram)

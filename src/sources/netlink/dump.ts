@@ -12,7 +12,7 @@ import {
   align4,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
-import { cookieKey, decodeAttributes, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
+import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
 
 /** The datagrams of one finished dump (one family), all checked by DumpCollector. */
 export interface DumpPart {
@@ -170,7 +170,11 @@ export class DumpCursor implements SocketCursor {
 
   attributes(): SocketAttributes {
     const a = decodeAttributes(this.#current(), this.#payload, this.#end, this.#transport);
-    return { shutdown: a.shutdown, counters: a.counters, drops: a.drops };
+    return { counters: a.counters, drops: a.drops };
+  }
+
+  counters(into?: SocketRecord['counters']): SocketRecord['counters'] {
+    return decodeCounters(this.#current(), this.#payload, this.#end, into);
   }
 
   decode(): SocketRecord {

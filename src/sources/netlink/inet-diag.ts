@@ -10,7 +10,6 @@ import {
   INET_DIAG_MSG_LEN,
   INET_DIAG_PROTOCOL,
   INET_DIAG_REQ_V2_LEN,
-  INET_DIAG_SHUTDOWN,
   INET_DIAG_SKMEMINFO,
   INET_DIAG_SKV6ONLY,
   IPPROTO_UDP,
@@ -138,10 +137,24 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
     inode: buf.readUInt32LE(p + OFF.inode),
     ifindex: buf.readUInt32LE(p + OFF.ifindex),
     // Always present (maybe undefined): one object shape for every record.
-    shutdown: a.shutdown,
     counters: a.counters,
     drops: a.drops,
   };
+}
+
+/**
+ * Only the counters (INET_DIAG_INFO) of the inet_diag_msg whose payload spans
+ * [p, end): what a flow-report poll refreshes on every socket it knows.
+ */
+export function decodeCounters(buf: Buffer, p: number, end: number, into?: SocketRecord['counters']): SocketRecord['counters'] {
+  let off = p + INET_DIAG_MSG_LEN;
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) throw new DecodeError(`attribute at offset ${off - p} has length ${len}, ${end - off} bytes left`);
+    if ((buf.readUInt16LE(off + 2) & NLA_TYPE_MASK) === INET_DIAG_INFO) return decodeTcpInfo(buf, off + 4, len - 4, into);
+    off += align4(len);
+  }
+  return undefined;
 }
 
 export interface DecodedAttributes extends SocketAttributes {
@@ -152,7 +165,6 @@ export interface DecodedAttributes extends SocketAttributes {
 /** The attributes of the inet_diag_msg whose payload spans [p, end). */
 export function decodeAttributes(buf: Buffer, p: number, end: number, transport: Transport = 'tcp'): DecodedAttributes {
   let v6only: boolean | undefined;
-  let shutdown: number | undefined;
   let counters: SocketRecord['counters'];
   let drops: number | undefined;
   let proto = transport;
@@ -161,9 +173,6 @@ export function decodeAttributes(buf: Buffer, p: number, end: number, transport:
     switch (type) {
       case INET_DIAG_SKV6ONLY:
         v6only = buf[start] !== 0;
-        break;
-      case INET_DIAG_SHUTDOWN:
-        shutdown = buf[start];
         break;
       case INET_DIAG_PROTOCOL:
         proto = buf[start] === IPPROTO_UDP ? 'udp' : 'tcp';
@@ -177,7 +186,7 @@ export function decodeAttributes(buf: Buffer, p: number, end: number, transport:
       default:
     }
   });
-  return { v6only, shutdown, counters, drops, transport: proto };
+  return { v6only, counters, drops, transport: proto };
 }
 
 /**

@@ -31,7 +31,7 @@ describe('decodeTcpInfo: only what the running kernel sent', () => {
     [280, ['rttUs', 'totalRetrans', 'bytesAcked', 'bytesReceived', 'segsOut', 'segsIn', 'dataSegsIn', 'dataSegsOut', 'bytesSent', 'bytesRetrans']],
   ])('a %d-byte tcp_info', (len, fields) => {
     const c = decodeTcpInfo(tcpInfo(len), 0, len);
-    expect(Object.keys(c)).toEqual(fields);
+    expect(Object.keys(c).filter((k) => c[k as keyof typeof c] !== undefined)).toEqual(fields);
     expect(c.rttUs).toBe(25);
   });
   it('reads u64 counters', () => {
