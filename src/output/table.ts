@@ -17,6 +17,7 @@ interface Column {
 
 const COLUMNS: readonly Column[] = [
   { head: 'TIME', min: 8, max: 8, wraps: false },
+  { head: 'EVENT', min: 4, max: 5, wraps: false },
   { head: 'DIR', min: 3, max: 6, wraps: false },
   { head: 'LOCAL', min: 9, max: 47, wraps: true },
   { head: 'REMOTE', min: 9, max: 47, wraps: true },
@@ -26,10 +27,12 @@ const COLUMNS: readonly Column[] = [
   { head: 'USER', min: 4, max: 16, wraps: false },
 ];
 const HEAD = COLUMNS.map((c) => c.head);
-const LOCAL = 2;
-const REMOTE = 3;
+const col = (head: string): number => COLUMNS.findIndex((c) => c.head === head);
+const [DIR, LOCAL, REMOTE, PROCESS, USER] = ['DIR', 'LOCAL', 'REMOTE', 'PROCESS', 'USER'].map(col) as [number, number, number, number, number];
 
-const DIR = { listening: 'listen', ingress: 'in', egress: 'out' } as const;
+const EVENT = { socket_opened: 'open', socket_closed: 'close', network_flow: 'flow' } as const;
+
+const DIRECTION = { listening: 'listen', ingress: 'in', egress: 'out' } as const;
 
 function clock(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
@@ -41,7 +44,8 @@ function row(e: SocketEventDoc, time: string): string[] {
   const state = TcpState[s.state as TcpStateName] as number | undefined;
   return [
     time,
-    DIR[e.network.direction],
+    EVENT[e.event.action],
+    DIRECTION[e.network.direction],
     formatEndpoint(s.local.ip, s.local.port),
     s.remote ? terminalSafe(s.remote.host ? `${s.remote.host}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
     state === undefined ? s.state : tcpStateShortName(state),
@@ -57,8 +61,8 @@ export function fitWidths(rows: readonly (readonly string[])[], width: number | 
   if (width === undefined) return widths;
   const avail = width - (COLUMNS.length - 1); // one space between columns
   const total = (): number => widths.reduce((a, b) => a + b, 0);
-  // Names down to a readable 8 first, then the addresses (which wrap), then names to their minimum, then DIR.
-  const steps: ReadonlyArray<readonly [number, number]> = [[7, 8], [6, 8], [LOCAL, 0], [REMOTE, 0], [7, 0], [6, 0], [1, 0]];
+  // Names down to 8, then 6 (cut with "…"), before an address wraps; then the addresses; then names to their minimum, then DIR.
+  const steps: ReadonlyArray<readonly [number, number]> = [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [LOCAL, 0], [REMOTE, 0], [USER, 0], [PROCESS, 0], [DIR, 0]];
   for (const [i, floor] of steps) {
     const limit = Math.max(COLUMNS[i]!.min, floor);
     while (total() > avail && widths[i]! > limit) {

@@ -57,8 +57,8 @@ describe('formats', () => {
     expect(await render('table', [])).toBe('');
     const out = await render('table', [[event(1)]], 200);
     const [head, row] = out.split('\n');
-    expect(head?.split(/\s+/)).toEqual(['TIME', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'USER']);
-    expect(row).toMatch(/^\d\d:\d\d:\d\d out\s+192\.0\.2\.1:40001 198\.51\.100\.2:443 ESTAB 321 curl\s+alice$/);
+    expect(head?.split(/\s+/)).toEqual(['TIME', 'EVENT', 'DIR', 'LOCAL', 'REMOTE', 'STATE', 'PID', 'PROCESS', 'USER']);
+    expect(row).toMatch(/^\d\d:\d\d:\d\d open\s+out\s+192\.0\.2\.1:40001 198\.51\.100\.2:443 ESTAB 321 curl\s+alice$/);
   });
 
   it('table: every line fits 80 columns, long IPv6 addresses wrap instead of being cut', async () => {
@@ -100,16 +100,15 @@ describe('formats', () => {
 });
 
 describe('fitWidths', () => {
-  const row = ['12:00:00', 'out', '192.0.2.1:40000', '198.51.100.2:443', 'ESTAB', '4194304', 'a-long-process-name', 'a-very-long-user-name'];
-  it('keeps natural widths when they fit, shrinks names first when they do not', async () => {
-    expect(fitWidths([row], undefined)).toEqual([8, 3, 15, 16, 5, 7, 16, 16]);
+  const row = ['12:00:00', 'open', 'out', '192.0.2.1:40000', '198.51.100.2:443', 'ESTAB', '4194304', 'a-long-process-name', 'a-very-long-user-name'];
+  it('keeps natural widths when they fit, shrinks names first when they do not', () => {
+    expect(fitWidths([row], undefined)).toEqual([8, 5, 3, 15, 16, 5, 7, 16, 16]);
     const w = fitWidths([row], 80);
-    expect(w.reduce((a, b) => a + b, 0) + 7).toBeLessThanOrEqual(80);
-    expect(w.slice(2, 4)).toEqual([15, 16]); // addresses untouched
+    expect(w.reduce((a, b) => a + b, 0) + 8).toBeLessThanOrEqual(80);
+    expect(w.slice(3, 5)).toEqual([15, 16]); // addresses untouched
   });
-  it('never goes below each column minimum, and never cuts a pid', async () => {
-    const w = fitWidths([row], 20);
-    expect(w).toEqual([8, 3, 9, 9, 5, 7, 4, 4]);
+  it('never goes below each column minimum, and never cuts a pid', () => {
+    expect(fitWidths([row], 20)).toEqual([8, 5, 3, 9, 9, 5, 7, 4, 4]);
   });
 });
 
