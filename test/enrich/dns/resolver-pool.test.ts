@@ -13,17 +13,23 @@ class Held implements PtrResolver {
   }
 }
 
+/** A pool whose channels are Held resolvers, kept in `made`. */
+function recordingPool(maxChannels: number): { pool: ResolverPool; made: Held[] } {
+  const made: Held[] = [];
+  const pool = new ResolverPool(() => {
+    const r = new Held();
+    made.push(r);
+    return r;
+  }, maxChannels);
+  return { pool, made };
+}
+
 /** Waits long enough for `n` queries to have left at the pool's pace. */
 const paced = (n = 1): Promise<void> => new Promise((r) => setTimeout(r, Math.ceil(n / PACE_BURST) * PACE_MS + 5));
 
 describe('ResolverPool', () => {
   it('fills a channel to its limit, then opens another, up to the maximum', async () => {
-    const made: Held[] = [];
-    const pool = new ResolverPool(() => {
-      const r = new Held();
-      made.push(r);
-      return r;
-    }, 3);
+    const { pool, made } = recordingPool(3);
     expect(pool.capacity).toBe(3 * PER_CHANNEL);
     for (let i = 0; i < PER_CHANNEL; i++) void pool.reverse(`192.0.2.${i}`);
     await paced();
@@ -38,12 +44,7 @@ describe('ResolverPool', () => {
   });
 
   it('sends each query to the least busy channel', async () => {
-    const made: Held[] = [];
-    const pool = new ResolverPool(() => {
-      const r = new Held();
-      made.push(r);
-      return r;
-    }, 2);
+    const { pool, made } = recordingPool(2);
     const first = Array.from({ length: PER_CHANNEL + 1 }, (_, i) => pool.reverse(`192.0.2.${i}`)); // two channels
     await paced(PER_CHANNEL + 1);
     made[0]!.waiting.splice(0, 10).forEach((answer) => answer()); // channel 0 frees 10
@@ -55,12 +56,7 @@ describe('ResolverPool', () => {
   });
 
   it('cancels every channel, and what still waits for its turn', async () => {
-    const made: Held[] = [];
-    const pool = new ResolverPool(() => {
-      const r = new Held();
-      made.push(r);
-      return r;
-    }, 2);
+    const { pool, made } = recordingPool(2);
     for (let i = 0; i <= PER_CHANNEL; i++) void pool.reverse('192.0.2.1');
     await paced(PER_CHANNEL + 1); // two channels in use
     const queued = Array.from({ length: PACE_BURST + 1 }, () => pool.reverse('192.0.2.2')); // the last waits for the next window
@@ -70,12 +66,7 @@ describe('ResolverPool', () => {
   });
 
   it('starts at most PACE_BURST queries per PACE_MS', async () => {
-    const made: Held[] = [];
-    const pool = new ResolverPool(() => {
-      const r = new Held();
-      made.push(r);
-      return r;
-    }, 16);
+    const { pool, made } = recordingPool(16);
     const started = (): number => made.reduce((n, m) => n + m.waiting.length, 0);
     for (let i = 0; i < 3 * PACE_BURST; i++) void pool.reverse(`192.0.2.${i % 250}`);
     expect(started()).toBe(PACE_BURST);
