@@ -3,14 +3,16 @@
 // each dump.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toEventDocs, type EventSelection, type PollContext } from './core/event.js';
+import { decorate, type Decoration } from './core/filter.js';
 import { FlowTracker, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import type { SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
+import { summarize } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
-import type { OutputSink } from './output/sink.js';
+import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
 import { ResolverClosedError, type ProcessResolver } from './sources/procfs/process-resolver.js';
 import type { SocketSource } from './sources/socket-source.js';
@@ -20,7 +22,7 @@ export interface WatchDeps {
   readonly processes: ProcessResolver;
   readonly enricher: SocketEnricher;
   readonly formatter: Formatter;
-  readonly sink: OutputSink;
+  readonly sink: Sink;
   readonly hostName: string;
   /** Destroy notifications; undefined: sockets are known closed only when a dump no longer lists them. */
   readonly feed: DestroyFeed | undefined;
@@ -39,6 +41,10 @@ export interface WatchOptions {
   readonly events: EventSelection;
   /** Interim flow reports this often; undefined: none. */
   readonly flowPeriodMs: number | undefined;
+  /** --match / --ignore. */
+  readonly keep: (e: SocketEvent) => boolean;
+  /** tags, custom fields (event.id is always set). */
+  readonly decoration: Decoration;
 }
 
 export interface WatchSummary {
@@ -151,8 +157,10 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       processScan: outcome.scan,
       dns: outcome.dns,
       notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
+      summary: summarize(table.records()),
+      directions: tracker.directions(),
     };
-    events += await write(deps, meta, socketEvents, ctx, opts.events);
+    events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (last) return { polls: seq, events, ended: 'stopped' };
@@ -164,16 +172,18 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
 /** Events are built, formatted and written this many at a time, so they die young (cheap to collect). */
 const CHUNK = 2048;
 
-async function write(deps: WatchDeps, meta: PollMeta, events: readonly SocketEvent[], ctx: PollContext, select: EventSelection): Promise<number> {
+async function write(deps: WatchDeps, meta: PollMeta, events: readonly SocketEvent[], ctx: PollContext, opts: WatchOptions): Promise<number> {
   const { formatter, sink } = deps;
   let written = 0;
+  await sink.beginPoll();
   await sink.write(formatter.begin(meta));
   for (let i = 0; i < events.length && !sink.closed; i += CHUNK) {
-    const docs = events.slice(i, i + CHUNK).flatMap((e) => toEventDocs(e, ctx, performance.now(), select));
+    const docs = events.slice(i, i + CHUNK).flatMap((e) => toEventDocs(e, ctx, performance.now(), opts.events).map((d) => decorate(d, opts.decoration)));
     await sink.write(formatter.events(docs, written === 0));
     written += docs.length;
   }
   await sink.write(formatter.end(meta));
+  await sink.endPoll();
   return written;
 }
 

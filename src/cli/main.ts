@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promises as dnsPromises } from 'node:dns';
 import NodeCache from 'node-cache';
 import { nodeHostCache } from '../enrich/dns/host-cache.js';
@@ -13,7 +13,8 @@ import { ReverseLookup } from '../enrich/dns/reverse-lookup.js';
 import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
-import { OutputSink } from '../output/sink.js';
+import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
+import { makeFilter } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
 import { randomUUID } from 'node:crypto';
 import { flowIdFor } from '../core/flow-id.js';
@@ -157,8 +158,22 @@ async function startFeed(config: Config): Promise<DestroyFeed | undefined> {
   return undefined;
 }
 
+/** --output must go into a directory that exists (the temporary file is made beside it). */
+function checkOutput(path: string | undefined): void {
+  if (path === undefined) return;
+  const dir = dirname(resolve(path));
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new UsageError(`--output ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
+}
+
 async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
+  checkOutput(config.output);
   const source = buildSource(config);
   const processes = new WorkerProcessResolver(config.procRoot);
   const reverse = config.dns && buildReverseLookup(config.dns);
@@ -175,8 +190,8 @@ async function run(config: Config): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const sink = new OutputSink(process.stdout);
-  const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+  const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
+  const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const formatter = (await formatters[config.format]())({ width });
   try {
     await watch(
@@ -198,6 +213,8 @@ async function run(config: Config): Promise<number> {
         dnsTimeoutMs: config.dns?.timeoutMs ?? 0,
         events: config.events,
         flowPeriodMs: config.flowPeriodMs,
+        keep: makeFilter({ match: config.match, ignore: config.ignore }),
+        decoration: { tags: config.tags, fields: config.fields, fieldsUnderRoot: config.fieldsUnderRoot },
       },
       stop.signal,
     );

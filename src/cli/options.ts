@@ -5,6 +5,8 @@ import { parseIP } from '../core/ip.js';
 import { UsageError } from '../errors.js';
 import { formatNames, type FormatName } from '../output/registry.js';
 import type { EventSelection } from '../core/event.js';
+import { parseField } from '../core/filter.js';
+import { compileGlob, GlobError } from '../core/glob.js';
 import type { Transport } from '../core/model.js';
 import type { Family } from '../sources/socket-source.js';
 
@@ -26,6 +28,12 @@ export interface RawOptions {
   readonly protocol: string;
   readonly events: string;
   readonly flowPeriod: string;
+  readonly match: readonly string[];
+  readonly ignore: readonly string[];
+  readonly tag: readonly string[];
+  readonly field: readonly string[];
+  readonly fieldsUnderRoot?: boolean;
+  readonly output?: string;
 }
 
 export interface DnsConfig {
@@ -51,6 +59,13 @@ export interface Config {
   readonly events: EventSelection;
   /** Interim flow reports this often; undefined: none (a negative --flow-period, or no flow events). */
   readonly flowPeriodMs: number | undefined;
+  readonly match: readonly string[];
+  readonly ignore: readonly string[];
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly fieldsUnderRoot: boolean;
+  /** --output: each poll replaces this file whole; undefined: stdout. */
+  readonly output: string | undefined;
 }
 
 export interface OptionContext {
@@ -127,6 +142,35 @@ function flowPeriod(raw: RawOptions, ctx: OptionContext, events: EventSelection)
   return duration('--flow-period', text, MIN_PERIOD_MS, MAX_PERIOD_MS, 'a duration like 10s, or a negative one (-1s) for no interim reports');
 }
 
+function globs(flag: string, patterns: readonly string[]): string[] {
+  for (const p of patterns) {
+    try {
+      compileGlob(p);
+    } catch (err) {
+      if (err instanceof GlobError) throw new UsageError(`${flag} ${err.message}; expected a glob over "<proto> <local> <remote> <remote-host> <state>", like "tcp * * * ESTABLISHED"`);
+      throw err;
+    }
+  }
+  return [...patterns];
+}
+
+function fields(texts: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of texts) {
+    const kv = parseField(t);
+    if (!kv) throw new UsageError(`--field "${t}" is not key=value; expected a name (dots for nesting) = a value, like env=prod or team.name=core`);
+    out[kv[0]] = kv[1];
+  }
+  return out;
+}
+
+function tags(texts: readonly string[]): string[] {
+  for (const t of texts) {
+    if (!/^[\w.@:/-]+$/.test(t)) throw new UsageError(`--tag "${t}" is not a tag; expected letters, digits and . _ - @ : / only`);
+  }
+  return [...new Set(texts)];
+}
+
 export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> {
   const periodMs = duration('--period', raw.period, MIN_PERIOD_MS, MAX_PERIOD_MS, `a duration like 500ms, 10s or 2m, from ${MIN_PERIOD_MS}ms to 24h`);
   if (raw.once && ctx.explicit.has('period')) throw new UsageError('--period has no effect with --once; give one or the other');
@@ -136,6 +180,8 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   if (raw.replay !== undefined && raw.record !== undefined) throw new UsageError('--replay and --record cannot be used together');
   if (raw.replay !== undefined && (raw.ipv4 || raw.ipv6)) throw new UsageError('--ipv4/--ipv6 cannot be used with --replay: a recording holds what was recorded');
   if (raw.procRoot.trim() === '') throw new UsageError('--proc-root is empty; expected a directory such as /proc or /hostfs/proc');
+  if (raw.output !== undefined && raw.output.trim() === '') throw new UsageError('--output is empty; expected a file path');
+  if (raw.fieldsUnderRoot && raw.field.length === 0) throw new UsageError('--fields-under-root has no effect without --field');
 
   // Neither or both: both families, as ss does.
   const families: Family[] = raw.ipv4 === raw.ipv6 ? ['ipv4', 'ipv6'] : raw.ipv4 ? ['ipv4'] : ['ipv6'];
@@ -155,5 +201,11 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     transports: Object.freeze(transports),
     events,
     flowPeriodMs: flowPeriod(raw, ctx, events),
+    match: Object.freeze(globs('--match', raw.match)),
+    ignore: Object.freeze(globs('--ignore', raw.ignore)),
+    tags: Object.freeze(tags(raw.tag)),
+    fields: Object.freeze(fields(raw.field)),
+    fieldsUnderRoot: raw.fieldsUnderRoot === true,
+    output: raw.output,
   });
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatNames } from '../output/registry.js';
+import { readConfigFile } from './config-file.js';
 import { toConfig, type Config, type RawOptions } from './options.js';
 
 export interface ProgramIO {
@@ -13,6 +14,8 @@ export interface ProgramIO {
 
 /** What the command line asks for: run with a Config, or exit now (after --help / --version). */
 export type Invocation = { readonly kind: 'run'; readonly config: Readonly<Config> } | { readonly kind: 'exit'; readonly code: number };
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function buildProgram(io: ProgramIO): Command {
   return new Command('socketwatch')
@@ -30,6 +33,12 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--protocol <list>', 'transports to watch: tcp, udp, or tcp,udp', 'tcp')
     .option('--events <list>', 'what to report: opened, closed, flow (network_flow reports), comma-separated', 'opened,closed')
     .option('--flow-period <duration>', 'with flow events: report every live flow this often (negative: only final reports)', '10s')
+    .option('--match <glob>', 'only sockets whose "<proto> <local> <remote> <remote-host> <state>" matches (repeatable)', collect, [])
+    .option('--ignore <glob>', 'not sockets whose tuple matches (repeatable)', collect, [])
+    .option('--tag <name>', 'add to every event\'s tags (repeatable; the first is in event.id)', collect, [])
+    .option('--field <key=value>', 'add a custom field under `fields` (repeatable; dots nest: team.name=core)', collect, [])
+    .option('--fields-under-root', 'put --field fields at the top of each event instead of under `fields`')
+    .option('--output <file>', 'write each poll to <file>, replacing it whole (atomically), instead of stdout')
     .option('--proc-root <dir>', "the host's /proc; users are read from <dir>/../etc/passwd", '/proc')
     .option('--reverse-lookup', "look up the remote address's name (PTR) and its eTLD+1")
     .option('--success-ttl <duration>', 'keep names found for this long', '60s')
@@ -37,6 +46,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--dns-timeout <duration>', 'write a poll at most this long after its dump, with the names found by then', '1s')
     .option('--dns-server <ip[:port]>', "ask this DNS server instead of the system's")
     .option('--skip-local-lookups', 'do not look up loopback, link-local, private (RFC 1918, ULA) or CGNAT addresses')
+    .option('--config <file.yml>', 'read options from a YAML file (Metricbeat module configuration or flag names); flags win')
     .option('--record <file>', 'also save every raw dump to <file> (for bug reports and test fixtures)')
     .option('--replay <file>', 'read dumps from a --record file instead of the kernel')
     .addHelpText(
@@ -69,5 +79,10 @@ export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
     throw err;
   }
   const explicit = new Set(program.options.map((o) => o.attributeName()).filter((name) => program.getOptionValueSource(name) === 'cli'));
-  return { kind: 'run', config: toConfig(program.opts<RawOptions>(), { stdoutIsTTY: io.stdoutIsTTY, explicit }) };
+  const opts: Record<string, unknown> = { ...program.opts() };
+  if (typeof opts['config'] === 'string') {
+    // The file fills in what the command line did not say.
+    for (const [attr, value] of Object.entries(readConfigFile(opts['config']))) if (!explicit.has(attr)) opts[attr] = value;
+  }
+  return { kind: 'run', config: toConfig(opts as unknown as RawOptions, { stdoutIsTTY: io.stdoutIsTTY, explicit }) };
 }

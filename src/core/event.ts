@@ -50,7 +50,11 @@ export interface SocketEventDoc {
     end?: string;
     duration?: number;
     reason?: string;
+    /** The net.socket sensor's id (core/filter.ts decorate). */
+    id?: string;
   };
+  tags?: string[];
+  fields?: Record<string, unknown>;
   metricset: { name: 'socket'; period?: number };
   service: { type: 'system' };
   host: { name: string };

@@ -89,6 +89,13 @@ export class FlowTracker {
     return this.#live.size;
   }
 
+  /** Live sockets by direction. */
+  directions(): Record<'listening' | 'ingress' | 'egress', number> {
+    const counts = { listening: 0, ingress: 0, egress: 0 };
+    for (const live of this.#live.values()) counts[live.socket.direction]++;
+    return counts;
+  }
+
   /** Whether the dump about to be taken should carry counters: a flow report is due. */
   countersDue(nowMs: number): boolean {
     return this.#nextReportMs !== undefined && nowMs >= this.#nextReportMs;

@@ -2,6 +2,7 @@
 // A poll is written as begin, its events in chunks, then end, so a 100k-socket
 // poll never holds all of its text (or all of its event objects) at once.
 import type { SocketEventDoc } from '../core/event.js';
+import type { SocketSummary } from '../core/summary.js';
 import type { LookupStats } from '../enrich/dns/reverse-lookup.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
 
@@ -25,6 +26,10 @@ export interface PollMeta {
   readonly dns: LookupStats | undefined;
   /** Destroy notifications since start; undefined without them. */
   readonly notifications: NotificationStats | undefined;
+  /** Every socket of the dump, counted as Metricbeat's socket_summary does. */
+  readonly summary: SocketSummary;
+  /** Sockets socketwatch knows alive, by direction. */
+  readonly directions: Readonly<Record<'listening' | 'ingress' | 'egress', number>>;
 }
 
 export interface NotificationStats {

@@ -26,6 +26,8 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
       ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
     },
+    // Metricbeat's system.socket.summary (the socket_summary metricset), of this poll's dump.
+    summary: meta.summary,
   };
 }
 

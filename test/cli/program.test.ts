@@ -12,6 +12,7 @@ describe('parseArgs', () => {
       config: {
         periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
         transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
+        match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined,
       },
     });
     expect(run([], true)).toMatchObject({ config: { format: 'table' } });
@@ -75,6 +76,12 @@ describe('parseArgs', () => {
     [['--replay', 'a', '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
     [['--proc-root', ''], /--proc-root is empty/],
     [['--success-ttl', '5s'], /--success-ttl has no effect without --reverse-lookup/],
+    [['--match', '[abc'], /--match "\[abc" has a \[ without its \]; expected a glob/],
+    [['--ignore', 'x\\'], /--ignore "x\\" ends with a lone/],
+    [['--field', 'novalue'], /--field "novalue" is not key=value/],
+    [['--tag', 'has space'], /--tag "has space" is not a tag/],
+    [['--fields-under-root'], /--fields-under-root has no effect without --field/],
+    [['--output', ''], /--output is empty/],
     [['--protocol', 'sctp'], /--protocol "sctp" has "sctp"; expected a comma-separated list of tcp, udp/],
     [['--protocol', 'tcp,'], /--protocol "tcp," has an empty name/],
     [['--events', 'opened,bogus'], /--events "opened,bogus" has "bogus"; expected a comma-separated list of opened, closed, flow/],

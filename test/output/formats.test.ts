@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openedDoc as toEventDoc, type PollContext } from '../../src/core/event.js';
 import type { EnrichedSocket } from '../../src/core/model.js';
+import { summarize } from '../../src/core/summary.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 import { displayWidth } from '../../src/output/columns.js';
 import type { PollMeta } from '../../src/output/formatter.js';
@@ -12,6 +13,7 @@ const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 0, 
 const meta: PollMeta = {
   seq: 3, startedAt: new Date('2026-11-22T10:00:00Z'), hostName: 'h', periodMs: 1000, sockets: 10, opened: 2, closed: 1,
   dumpMs: 1.5, enrichMs: 2.25, durationMs: 4, processScan: undefined, dns: undefined, notifications: undefined,
+  summary: summarize([]), directions: { listening: 0, ingress: 0, egress: 0 },
 };
 
 function event(i: number, over: Partial<EnrichedSocket> = {}) {

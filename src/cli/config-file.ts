@@ -1,0 +1,159 @@
+// --config: a YAML file with the options of a long-running socketwatch.
+// Either Metricbeat's module configuration (reference/metricbeat-system-socket.md):
+//
+//   - module: system
+//     metricsets: [socket]
+//     period: 1s
+//     socket.reverse_lookup.enabled: true
+//     socket.reverse_lookup.success_ttl: 60s
+//     socket.reverse_lookup.failure_ttl: 60s
+//
+// (also under `metricbeat.modules:`), or a map of socketwatch's own options
+// under the names of its flags (`format: ndjson`, `protocol: [tcp, udp]`, …),
+// which the module entry may carry too. Keys may be nested or dotted.
+// Flags given on the command line win over the file.
+import { readFileSync } from 'node:fs';
+import { parse, YAMLParseError } from 'yaml';
+import { UsageError } from '../errors.js';
+
+type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields';
+
+/** File key (a flag's name) -> [attribute name in RawOptions, expected kind]. */
+const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
+  period: ['period', 'duration'],
+  once: ['once', 'boolean'],
+  format: ['format', 'string'],
+  ipv4: ['ipv4', 'boolean'],
+  ipv6: ['ipv6', 'boolean'],
+  'proc-root': ['procRoot', 'string'],
+  'reverse-lookup': ['reverseLookup', 'boolean'],
+  'success-ttl': ['successTtl', 'duration'],
+  'failure-ttl': ['failureTtl', 'duration'],
+  'dns-timeout': ['dnsTimeout', 'duration'],
+  'dns-server': ['dnsServer', 'string'],
+  'skip-local-lookups': ['skipLocalLookups', 'boolean'],
+  protocol: ['protocol', 'list'],
+  events: ['events', 'list'],
+  'flow-period': ['flowPeriod', 'duration'],
+  match: ['match', 'list'],
+  ignore: ['ignore', 'list'],
+  tag: ['tag', 'list'],
+  tags: ['tag', 'list'], // Packetbeat's name
+  field: ['field', 'fields'],
+  fields: ['field', 'fields'], // Packetbeat's name
+  'fields-under-root': ['fieldsUnderRoot', 'boolean'],
+  fields_under_root: ['fieldsUnderRoot', 'boolean'], // Packetbeat's name
+  output: ['output', 'string'],
+  record: ['record', 'string'],
+  replay: ['replay', 'string'],
+  // Metricbeat's names for the same settings
+  'socket.reverse_lookup.enabled': ['reverseLookup', 'boolean'],
+  'socket.reverse_lookup.success_ttl': ['successTtl', 'duration'],
+  'socket.reverse_lookup.failure_ttl': ['failureTtl', 'duration'],
+};
+/** Keys of a Metricbeat module entry that mean nothing here but are fine to find. */
+const MODULE_KEYS = new Set(['module', 'metricsets', 'enabled']);
+/** Keys whose value is itself a map we take whole. */
+const MAP_VALUED = new Set(['field', 'fields']);
+
+export type FileOptions = Record<string, unknown>;
+
+/** Reads and checks the file; returns RawOptions attributes. Throws UsageError naming the key. */
+export function readConfigFile(path: string): FileOptions {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--config ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a YAML file`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text, { uniqueKeys: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) throw new UsageError(`--config ${path} is not valid YAML: ${err.message.split('\n')[0]}`);
+    throw err;
+  }
+  const bad = (key: string, expected: string, got: unknown): never => {
+    throw new UsageError(`--config ${path}: "${key}" ${expected}, got ${describe(got)}`);
+  };
+  const entry = findEntry(doc, path);
+  const flat = flatten(entry, '');
+  const out: FileOptions = {};
+  // Metricbeat: a socket.reverse_lookup block without `enabled` turns it on.
+  if (Object.keys(flat).some((k) => k.startsWith('socket.reverse_lookup.')) && !('socket.reverse_lookup.enabled' in flat)) out['reverseLookup'] = true;
+  for (const [key, value] of Object.entries(flat)) {
+    if (MODULE_KEYS.has(key)) continue;
+    const spec = KEYS[key];
+    if (!spec) throw new UsageError(`--config ${path}: unknown key "${key}"; expected ${knownKeys()}`);
+    const [attr, kind] = spec;
+    out[attr] = check(key, kind, value, bad);
+  }
+  return out;
+}
+
+function check(key: string, kind: Kind, value: unknown, bad: (key: string, expected: string, got: unknown) => never): unknown {
+  switch (kind) {
+    case 'boolean':
+      return typeof value === 'boolean' ? value : bad(key, 'must be true or false', value);
+    case 'string':
+      return typeof value === 'string' && value !== '' ? value : bad(key, 'must be a non-empty string', value);
+    case 'duration':
+      // 10s, 500ms (checked like the flag); -1s for flow-period
+      return typeof value === 'string' ? value : bad(key, 'must be a duration like "10s" or "500ms"', value);
+    case 'list':
+      if (typeof value === 'string') return key === 'protocol' || key === 'events' ? value : [value];
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return key === 'protocol' || key === 'events' ? value.join(',') : value;
+      return bad(key, 'must be a list of strings (or one string)', value);
+    case 'fields':
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+      if (isMap(value)) {
+        return Object.entries(flatten(value, '')).map(([k, v]) =>
+          typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? `${k}=${String(v)}` : bad(`${key}.${k}`, 'must be a string, number or boolean', v),
+        );
+      }
+      return bad(key, 'must be a map of names to values (or a list of key=value)', value);
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+/** The map of options: the document itself, or the system/socket entry of a Metricbeat module list. */
+function findEntry(doc: unknown, path: string): Record<string, unknown> {
+  if (doc === null || doc === undefined) return {};
+  const modules = isMap(doc) && Array.isArray(doc['metricbeat.modules']) ? doc['metricbeat.modules'] : isMap(doc) && isMap(doc['metricbeat']) && Array.isArray(doc['metricbeat']['modules']) ? doc['metricbeat']['modules'] : doc;
+  if (Array.isArray(modules)) {
+    const socket = modules.find((m: unknown) => isMap(m) && m['module'] === 'system' && Array.isArray(m['metricsets']) && m['metricsets'].includes('socket'));
+    if (!socket) throw new UsageError(`--config ${path}: no "module: system" entry with "socket" in its metricsets`);
+    return socket as Record<string, unknown>;
+  }
+  if (!isMap(doc)) throw new UsageError(`--config ${path}: expected a map of options or a Metricbeat module list, got ${describe(doc)}`);
+  return doc;
+}
+
+/** Nested maps -> dotted keys ("socket": {"reverse_lookup": {...}} and "socket.reverse_lookup" are the same). */
+function flatten(map: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isMap(v) && !MAP_VALUED.has(key)) Object.assign(out, flatten(v, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function knownKeys(): string {
+  return `one of ${Object.keys(KEYS).filter((k) => !k.includes('_') || k.startsWith('socket.')).join(', ')}`;
+}

@@ -1,0 +1,83 @@
+// --match / --ignore on the net.socket sensor's normalized tuple, and the
+// decorations every document gets: tags, the sensor's event.id, Packetbeat's
+// fields. Pure.
+import type { SocketEventDoc } from './event.js';
+import type { SocketEvent } from './flows.js';
+import { compileGlob } from './glob.js';
+import { formatEndpoint } from './ip.js';
+import type { EnrichedSocket } from './model.js';
+import { tcpStateName } from './tcp-states.js';
+
+/** `<proto> <local> <remote> <remote-host> <state>`, e.g. "tcp 192.0.2.1:40000 198.51.100.7:443 www.example.com ESTABLISHED". */
+export function socketTuple(e: EnrichedSocket): string {
+  const s = e.socket;
+  const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost.host : '-';
+  return `${s.transport} ${formatEndpoint(s.localIp, s.localPort)} ${formatEndpoint(s.remoteIp, s.remotePort)} ${host.replace(/\s/g, '_')} ${tcpStateName(s.state)}`;
+}
+
+export interface EventFilter {
+  readonly match: readonly string[];
+  readonly ignore: readonly string[];
+}
+
+/** Compiles the globs (throws GlobError) into a predicate: kept when some --match (or none given) and no --ignore matches. */
+export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
+  const match = f.match.map(compileGlob);
+  const ignore = f.ignore.map(compileGlob);
+  if (match.length === 0 && ignore.length === 0) return () => true;
+  return (e) => {
+    const tuple = socketTuple(e.socket);
+    return (match.length === 0 || match.some((re) => re.test(tuple))) && !ignore.some((re) => re.test(tuple));
+  };
+}
+
+export interface Decoration {
+  readonly tags: readonly string[];
+  /** Custom fields: under `fields`, or at the root (overwriting what is there) with fieldsUnderRoot. */
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly fieldsUnderRoot: boolean;
+}
+
+const SENSOR_ACTION = { socket_opened: 'opened', socket_closed: 'closed', network_flow: 'flow' } as const;
+
+/** Adds tags, event.id (`socketwatch|net.socket[@tag]|<action>@<remote-ip:port>|0`, the sensor's format) and custom fields. */
+export function decorate(doc: SocketEventDoc, d: Decoration): SocketEventDoc {
+  const tag = d.tags[0];
+  const remote = doc.system.socket.remote;
+  const endpoint = remote ? formatEndpoint(remote.ip, remote.port) : formatEndpoint(doc.system.socket.local.ip, 0);
+  doc.event.id = `socketwatch|net.socket${tag ? `@${tag}` : ''}|${SENSOR_ACTION[doc.event.action]}@${endpoint}|0`;
+  if (d.tags.length > 0) doc.tags = [...d.tags];
+  const keys = Object.keys(d.fields);
+  if (keys.length > 0) {
+    if (d.fieldsUnderRoot) for (const k of keys) setPath(doc as unknown as Record<string, unknown>, k, d.fields[k]);
+    else {
+      const fields: Record<string, unknown> = {};
+      for (const k of keys) setPath(fields, k, d.fields[k]);
+      doc.fields = fields;
+    }
+  }
+  return doc;
+}
+
+/** Sets a dotted path ("env.name") in an object, making (or replacing) objects on the way. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let obj = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = obj[p];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) obj[p] = {};
+    obj = obj[p] as Record<string, unknown>;
+  }
+  obj[parts.at(-1)!] = value;
+}
+
+/** `key=value` -> [key, value]; the value is a JSON number, boolean or null when it is one, else the text. Undefined when malformed. */
+export function parseField(text: string): [string, unknown] | undefined {
+  const eq = text.indexOf('=');
+  if (eq <= 0) return undefined;
+  const key = text.slice(0, eq).trim();
+  if (!/^[A-Za-z_@][\w@-]*(\.[A-Za-z_@][\w@-]*)*$/.test(key)) return undefined;
+  const raw = text.slice(eq + 1);
+  if (/^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)$/.test(raw)) return [key, JSON.parse(raw) as unknown];
+  return [key, raw];
+}

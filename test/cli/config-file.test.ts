@@ -1,0 +1,84 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/program.js';
+import { UsageError } from '../../src/errors.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url));
+const run = (args: string[]) => {
+  const r = parseArgs(args, { version: 'x', stdoutIsTTY: false, writeOut: () => undefined });
+  if (r.kind !== 'run') throw new Error('expected a run');
+  return r.config;
+};
+
+describe('--config', () => {
+  it("reads Metricbeat's module configuration, with socketwatch's own options beside it", () => {
+    expect(run(['--config', fixture('metricbeat-module.yml')])).toMatchObject({
+      periodMs: 2000,
+      dns: { successTtlMs: 300_000, failureTtlMs: 10_000 },
+      format: 'ndjson',
+      events: { opened: true, closed: true, flow: true },
+      fields: { env: 'prod', 'team.name': 'core', n: 3 },
+    });
+  });
+
+  it('finds the socket entry under metricbeat.modules, with nested keys; a reverse_lookup block turns lookups on', () => {
+    expect(run(['--config', fixture('nested-metricbeat.yml')])).toMatchObject({ periodMs: 3000, dns: { successTtlMs: 30_000, failureTtlMs: 60_000 } });
+  });
+
+  it('reads a plain map of flag names', () => {
+    expect(run(['--config', fixture('plain.yml')])).toMatchObject({
+      periodMs: 1000, format: 'json', transports: ['tcp', 'udp'], events: { opened: true, closed: true, flow: false },
+      match: ['tcp * * * ESTABLISHED'], tags: ['web'], fields: { env: 'prod' }, fieldsUnderRoot: true, dns: { timeoutMs: 250 },
+    });
+  });
+
+  it('lets flags win over the file', () => {
+    expect(run(['--config', fixture('plain.yml'), '--period', '5s', '--format', 'ndjson', '--match', 'udp * * * *'])).toMatchObject({
+      periodMs: 5000, format: 'ndjson', match: ['udp * * * *'],
+    });
+  });
+
+  it('does not count file values as flags: --once with a period in the file is fine', () => {
+    expect(run(['--config', fixture('plain.yml'), '--once'])).toMatchObject({ once: true });
+  });
+
+  const unreadable = join(mkdtempSync(join(tmpdir(), 'socketwatch-cfg-')), 'secret.yml');
+  writeFileSync(unreadable, 'period: 1s\n');
+  chmodSync(unreadable, 0o000);
+
+  it.each([
+    ['misspelled.yml', /misspelled\.yml: unknown key "socket\.reverse_lookup\.succes_ttl"; expected one of period/],
+    ['wrong-type.yml', /wrong-type\.yml: "period" must be a duration like "10s" or "500ms", got number 5/],
+    ['wrong-bool.yml', /"reverse-lookup" must be true or false, got string "yes"/],
+    ['not-yaml.yml', /not-yaml\.yml is not valid YAML: /],
+    ['no-socket-module.yml', /no "module: system" entry with "socket" in its metricsets/],
+    ['does-not-exist.yml', /does-not-exist\.yml cannot be read \(ENOENT\); expected a YAML file/],
+  ])('%s is a usage error naming the problem', (name, message) => {
+    let err: unknown;
+    try {
+      run(['--config', fixture(name)]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('an unreadable file is a usage error (when not root: root reads anything)', () => {
+    if (process.getuid?.() === 0) {
+      expect(run(['--config', unreadable]).periodMs).toBe(1000);
+      return;
+    }
+    expect(() => run(['--config', unreadable])).toThrow(/cannot be read \(EACCES\)/);
+  });
+
+  it('checks file values like flags: a bad glob in the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'socketwatch-cfg-'));
+    writeFileSync(join(dir, 'g.yml'), 'match: ["[tcp"]\n');
+    expect(() => run(['--config', join(dir, 'g.yml')])).toThrow(/--match "\[tcp" has a \[ without its \]/);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { openedDoc } from '../../src/core/event.js';
+import { decorate, makeFilter, parseField, socketTuple } from '../../src/core/filter.js';
+import type { SocketEvent } from '../../src/core/flows.js';
+import { compileGlob, GlobError } from '../../src/core/glob.js';
+import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
+import { TcpState } from '../../src/core/tcp-states.js';
+
+describe('compileGlob', () => {
+  it.each([
+    ['tcp * * * ESTABLISHED', 'tcp 192.0.2.1:1 198.51.100.2:443 - ESTABLISHED', true],
+    ['tcp * * * ESTABLISHED', 'tcp 192.0.2.1:1 198.51.100.2:443 - TIME_WAIT', false],
+    ['* *:443 * *', 'tcp 192.0.2.1:443 198.51.100.2:5 - LISTEN', true],
+    ['*.example.com *', 'www.example.com ESTABLISHED', true],
+    ['*.example.com *', 'www.exampleXcom ESTABLISHED', false], // . is literal
+    ['port?', 'port1', true],
+    ['port?', 'port12', false],
+    ['[ut][cd]p *', 'udp x', true],
+    ['[!u]* *', 'udp x', false],
+    ['[a-c]x', 'bx', true],
+    ['\\*', '*', true],
+    ['\\*', 'a', false],
+    ['[]]', ']', true],
+    ['a/b', 'a/b', true], // no path rules
+    ['*', 'a/b c', true],
+    ['(x)+{1}$', '(x)+{1}$', true], // regex characters are literal
+  ])('%j on %j: %s', (glob, text, expected) => {
+    expect(compileGlob(glob).test(text)).toBe(expected);
+  });
+
+  it.each(['[abc', 'x\\', '[z-a]', '[]'])('refuses %j', (glob) => {
+    expect(() => compileGlob(glob)).toThrow(GlobError);
+  });
+});
+
+const rec = (p: Partial<SocketRecord> = {}): SocketRecord => ({
+  key: 1, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: 40000,
+  remoteIp: '198.51.100.7', remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, ...p,
+});
+const enriched = (p: Partial<SocketRecord> = {}, host?: string): EnrichedSocket => ({
+  socket: rec(p), direction: 'egress', process: undefined, processError: undefined, user: undefined,
+  remoteHost: host ? { host, etldPlusOne: undefined } : undefined,
+});
+const opened = (e: EnrichedSocket): SocketEvent => ({ kind: 'opened', socket: e });
+
+describe('socketTuple and makeFilter', () => {
+  it('normalizes as the net.socket sensor does', () => {
+    expect(socketTuple(enriched({}, 'www.example.com'))).toBe('tcp 192.0.2.1:40000 198.51.100.7:443 www.example.com ESTABLISHED');
+    expect(socketTuple(enriched({ family: 'ipv6', ipVersion: 'ipv6', localIp: '2001:db8::1', remoteIp: '2001:db8::2', transport: 'udp', state: TcpState.CLOSE }))).toBe(
+      'udp [2001:db8::1]:40000 [2001:db8::2]:443 - CLOSE',
+    );
+  });
+
+  it('keeps what a --match matches and no --ignore does', () => {
+    const keep = makeFilter({ match: ['tcp * * * ESTABLISHED', 'udp * * * *'], ignore: ['* * *:22 * *'] });
+    expect(keep(opened(enriched()))).toBe(true);
+    expect(keep(opened(enriched({ state: TcpState.LISTEN })))).toBe(false);
+    expect(keep(opened(enriched({ remotePort: 22 })))).toBe(false);
+    expect(keep(opened(enriched({ transport: 'udp', state: TcpState.CLOSE })))).toBe(true);
+    expect(makeFilter({ match: [], ignore: [] })(opened(enriched()))).toBe(true);
+    expect(makeFilter({ match: [], ignore: ['*'] })(opened(enriched()))).toBe(false);
+  });
+});
+
+describe('decorate', () => {
+  const ctx = { timestamp: 't', startedMs: 0, periodMs: undefined, hostName: 'h' };
+  it('sets the sensor-style event.id, tags and fields (under fields, or at the root)', () => {
+    const doc = decorate(openedDoc(enriched(), ctx, 0), { tags: ['web', 'prod'], fields: { env: 'prod', 'team.name': 'core', n: 3 }, fieldsUnderRoot: false });
+    expect(doc.event).toMatchObject({ id: 'socketwatch|net.socket@web|opened@198.51.100.7:443|0' });
+    expect(doc).toMatchObject({ tags: ['web', 'prod'], fields: { env: 'prod', team: { name: 'core' }, n: 3 } });
+    const root = decorate(openedDoc(enriched(), ctx, 0), { tags: [], fields: { env: 'prod', 'host.name': 'override' }, fieldsUnderRoot: true });
+    expect(root).toMatchObject({ env: 'prod', host: { name: 'override' } });
+    expect(root).not.toHaveProperty('tags');
+    expect(root.event).toMatchObject({ id: 'socketwatch|net.socket|opened@198.51.100.7:443|0' });
+  });
+});
+
+describe('parseField', () => {
+  it.each([
+    ['env=prod', ['env', 'prod']],
+    ['n=3', ['n', 3]],
+    ['ratio=-1.5e3', ['ratio', -1500]],
+    ['ok=true', ['ok', true]],
+    ['zip=007', ['zip', '007']],
+    ['msg=a=b', ['msg', 'a=b']],
+    ['empty=', ['empty', '']],
+    ['team.name=core', ['team.name', 'core']],
+  ])('%j', (text, expected) => {
+    expect(parseField(text)).toEqual(expected);
+  });
+  it.each(['noequals', '=x', ' =x', 'a..b=1', 'a b=1', '.a=1'])('refuses %j', (text) => {
+    expect(parseField(text)).toBeUndefined();
+  });
+});
