@@ -44,7 +44,8 @@ const SENSOR_ACTION = { socket_opened: 'opened', socket_closed: 'closed', networ
 export function decorate(doc: SocketEventDoc, d: Decoration): SocketEventDoc {
   const tag = d.tags[0];
   const remote = doc.system.socket.remote;
-  const endpoint = remote ? formatEndpoint(remote.ip, remote.port) : formatEndpoint(doc.system.socket.local.ip, 0);
+  // A listener has no remote end: the kernel's unspecified address, port 0.
+  const endpoint = remote ? formatEndpoint(remote.ip, remote.port) : doc.network.type === 'ipv6' ? '[::]:0' : '0.0.0.0:0';
   doc.event.id = `socketwatch|net.socket${tag ? `@${tag}` : ''}|${SENSOR_ACTION[doc.event.action]}@${endpoint}|0`;
   if (d.tags.length > 0) doc.tags = [...d.tags];
   const keys = Object.keys(d.fields);
