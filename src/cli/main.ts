@@ -14,6 +14,8 @@ import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
+import { LiveView } from '../output/live-view.js';
+import { takeTerminal } from './terminal.js';
 import { makeFilter } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
 import { randomUUID } from 'node:crypto';
@@ -192,7 +194,17 @@ async function run(config: Config): Promise<number> {
   process.on('SIGTERM', onSignal);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
-  const formatter = (await formatters[config.format]())({ width });
+  const view =
+    config.view === 'live'
+      ? new LiveView({
+          screen: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
+          hostName: hostname(),
+          periodMs: config.periodMs,
+          events: Object.entries(config.events).filter(([, on]) => on).map(([name]) => name).join(', '),
+        })
+      : undefined;
+  const formatter = view ?? (await formatters[config.format]())({ width });
+  const releaseTerminal = view ? takeTerminal(view, { stdin: process.stdin, stdout: process.stdout }, () => stop.abort()) : undefined;
   try {
     await watch(
       {
@@ -220,6 +232,7 @@ async function run(config: Config): Promise<number> {
     );
     return 0;
   } finally {
+    releaseTerminal?.();
     source.close();
     feed?.close();
     reverse?.close();

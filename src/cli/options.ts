@@ -48,6 +48,8 @@ export interface DnsConfig {
 export interface Config {
   readonly periodMs: number;
   readonly once: boolean;
+  /** The live view (a terminal, no --format, --once or --output), or a stream in `format`. */
+  readonly view: 'live' | 'stream';
   readonly format: FormatName;
   readonly families: readonly Family[];
   readonly procRoot: string;
@@ -189,10 +191,12 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   const transports = list('--protocol', raw.protocol, ['tcp', 'udp'] as const);
   const actions = list('--events', raw.events, ['opened', 'closed', 'flow'] as const);
   const events: EventSelection = Object.freeze({ opened: actions.includes('opened'), closed: actions.includes('closed'), flow: actions.includes('flow') });
+  const live = ctx.stdoutIsTTY && raw.format === undefined && !raw.once && raw.output === undefined;
   return Object.freeze({
     periodMs,
     once: raw.once === true,
-    format: (raw.format as FormatName | undefined) ?? (ctx.stdoutIsTTY ? 'table' : 'ndjson'),
+    view: live ? 'live' : 'stream',
+    format: (raw.format as FormatName | undefined) ?? (ctx.stdoutIsTTY && raw.output === undefined ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     replay: raw.replay,

@@ -39,6 +39,7 @@ export function cut(text: string, width: number): string {
 }
 
 export interface ColumnSpec {
+  /** 0: the column is not shown. */
   readonly width: number;
   /** Wrap onto more lines (true) or cut with "…" (false). */
   readonly wraps: boolean;
@@ -48,16 +49,14 @@ export interface ColumnSpec {
 export function renderRows(rows: readonly (readonly string[])[], columns: readonly ColumnSpec[]): string {
   let out = '';
   for (const row of rows) {
-    const cells = columns.map((c, i) => {
-      const text = row[i] ?? '';
-      return c.wraps ? pieces(text, c.width) : [cut(text, c.width)];
-    });
+    const shown = columns.map((c, i) => ({ c, text: row[i] ?? '' })).filter(({ c }) => c.width > 0);
+    const cells = shown.map(({ c, text }) => (c.wraps ? pieces(text, c.width) : [cut(text, c.width)]));
     const height = Math.max(...cells.map((c) => c.length));
     for (let line = 0; line < height; line++) {
       let text = '';
       cells.forEach((c, i) => {
         const piece = c[line] ?? '';
-        const pad = columns[i]!.width - displayWidth(piece);
+        const pad = shown[i]!.c.width - displayWidth(piece);
         text += (i === 0 ? '' : ' ') + piece + (pad > 0 ? ' '.repeat(pad) : '');
       });
       out += `${text.trimEnd()}\n`;

@@ -15,7 +15,7 @@ interface Column {
   readonly wraps: boolean;
 }
 
-const COLUMNS: readonly Column[] = [
+export const COLUMNS: readonly Column[] = [
   { head: 'TIME', min: 8, max: 8, wraps: false },
   { head: 'EVENT', min: 4, max: 5, wraps: false },
   { head: 'DIR', min: 3, max: 6, wraps: false },
@@ -26,25 +26,27 @@ const COLUMNS: readonly Column[] = [
   { head: 'PROCESS', min: 4, max: 16, wraps: false },
   { head: 'USER', min: 4, max: 16, wraps: false },
 ];
-const HEAD = COLUMNS.map((c) => c.head);
+export const HEAD = COLUMNS.map((c) => c.head);
 const col = (head: string): number => COLUMNS.findIndex((c) => c.head === head);
-const [DIR, LOCAL, REMOTE, PROCESS, USER] = ['DIR', 'LOCAL', 'REMOTE', 'PROCESS', 'USER'].map(col) as [number, number, number, number, number];
+const [EVENT, DIR, LOCAL, REMOTE, PID, PROCESS, USER] = ['EVENT', 'DIR', 'LOCAL', 'REMOTE', 'PID', 'PROCESS', 'USER'].map(col) as [number, number, number, number, number, number, number];
 
-const EVENT = { socket_opened: 'open', socket_closed: 'close', network_flow: 'flow' } as const;
+const EVENT_LABEL = { socket_opened: 'open', socket_closed: 'close', network_flow: 'flow' } as const;
 
 const DIRECTION = { listening: 'listen', ingress: 'in', egress: 'out' } as const;
 
-function clock(d: Date): string {
+/** The local time of day, as the TIME column shows it. */
+export function clock(d: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function row(e: SocketEventDoc, time: string): string[] {
+/** One event as table cells (untrusted text made terminal-safe). */
+export function tableRow(e: SocketEventDoc, time: string): string[] {
   const s = e.system.socket;
   const state = TcpState[s.state as TcpStateName] as number | undefined;
   return [
     time,
-    EVENT[e.event.action],
+    EVENT_LABEL[e.event.action],
     DIRECTION[e.network.direction],
     formatEndpoint(s.local.ip, s.local.port),
     s.remote ? terminalSafe(s.remote.host ? `${s.remote.host}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
@@ -55,21 +57,34 @@ function row(e: SocketEventDoc, time: string): string[] {
   ];
 }
 
-/** Column widths: each column's widest cell, then the flexible ones shrunk until a line fits `width`. */
-export function fitWidths(rows: readonly (readonly string[])[], width: number | undefined): number[] {
+/**
+ * Column widths: each column's widest cell, then the flexible ones shrunk
+ * until a line fits `width`. Where addresses cannot wrap (the live view), names
+ * give way entirely before an address is cut: a cut address loses its port.
+ */
+export function fitWidths(rows: readonly (readonly string[])[], width: number | undefined, addressesWrap = true): number[] {
   const widths = COLUMNS.map((c, i) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => displayWidth(r[i] ?? '')))));
   if (width === undefined) return widths;
-  const avail = width - (COLUMNS.length - 1); // one space between columns
-  const total = (): number => widths.reduce((a, b) => a + b, 0);
+  // A line: the cells, and one space between shown columns.
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + widths.filter((w) => w > 0).length - 1;
   // Names down to 8, then 6 (cut with "…"), before an address wraps; then the addresses; then names to their minimum, then DIR.
-  const steps: ReadonlyArray<readonly [number, number]> = [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [LOCAL, 0], [REMOTE, 0], [USER, 0], [PROCESS, 0], [DIR, 0]];
+  const steps: ReadonlyArray<readonly [number, number]> = addressesWrap
+    ? [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [LOCAL, 0], [REMOTE, 0], [USER, 0], [PROCESS, 0], [DIR, 0]]
+    : [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [USER, 0], [PROCESS, 0], [DIR, 0], [LOCAL, 0], [REMOTE, 0]];
   for (const [i, floor] of steps) {
     const limit = Math.max(COLUMNS[i]!.min, floor);
-    while (total() > avail && widths[i]! > limit) {
+    while (total() > width && widths[i]! > limit) {
       // The two addresses shrink together, the wider one first.
       const other = i === LOCAL ? REMOTE : i === REMOTE ? LOCAL : -1;
       if (other >= 0 && widths[other]! > widths[i]!) widths[other]!--;
       else widths[i]!--;
+    }
+    // Without wrapping, before an address is cut: hide whole columns, least useful first (width 0 = hidden).
+    if (!addressesWrap && i === DIR) {
+      for (const hide of [USER, PROCESS, PID, EVENT]) {
+        if (total() <= width) break;
+        widths[hide] = 0;
+      }
     }
   }
   return widths;
@@ -85,7 +100,7 @@ export function tableFormatter(opts: FormatterOptions): Formatter {
     },
     events: (docs, first) => {
       if (docs.length === 0) return '';
-      const rows = docs.map((e) => row(e, time));
+      const rows = docs.map((e) => tableRow(e, time));
       if (first) {
         // Widths follow the poll's first chunk; later rows that are wider wrap or are cut.
         columns = fitWidths([HEAD, ...rows], opts.width).map((width, i) => ({ width, wraps: COLUMNS[i]!.wraps }));

@@ -91,6 +91,11 @@ export class SocketHolder {
     return (await this.#ask({ op: 'listen', host })).port as number;
   }
 
+  /** Renames the holder process (its comm, as /proc shows it). */
+  async title(title: string): Promise<void> {
+    await this.#ask({ op: 'title', title });
+  }
+
   /** Connects `count` times from each address in `from` to host:port; resolves to the client ports. */
   async connect(port: number, host: string, from: readonly string[], count = 1): Promise<number[]> {
     return (await this.#ask({ op: 'connect', port, host, from, count })).ports as number[];

@@ -2,6 +2,7 @@
 // Requests (one JSON object per line on stdin), each answered by one line:
 //   {"op":"listen","host":"127.0.0.50"}                                   -> {"port":N}
 //   {"op":"connect","port":N,"host":"127.0.0.50","from":["127.0.0.51"],"count":1} -> {"ports":[…]}
+//   {"op":"title","title":"…"}                                             -> {}
 // Holds everything until stdin closes.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,11 @@ const open = (port, host, localAddress) =>
   });
 
 const handlers = {
+  // Renames this process (libuv sets comm with prctl(PR_SET_NAME)): to test untrusted names.
+  title: ({ title }) => {
+    process.title = title;
+    return {};
+  },
   listen: ({ host }) =>
     new Promise((resolve, reject) => {
       // Read (and drop) what arrives, so a peer's FIN is seen and answered, as a real server would.

@@ -1,0 +1,75 @@
+// The live view, for real: socketwatch on a terminal (tmux), in a network
+// namespace of its own, driven with send-keys and read with capture-pane.
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { Netns } from '../helpers/netns.js';
+
+const server = `swtest-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+const screen = (): string[] => tmux('capture-pane', '-p', '-t', 'view').trimEnd().split('\n');
+const spaces: Netns[] = [];
+afterEach(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // already gone
+  }
+  spaces.splice(0).forEach((ns) => ns.destroy());
+});
+
+async function until(what: string, pred: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the screen:\n${screen().join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the live view', () => {
+  it('shows, refreshes in place, follows a resize, sanitizes names, and q restores the terminal and exits 0', async () => {
+    const ns = Netns.create();
+    spaces.push(ns);
+    const sockets = await ns.holder();
+    // An attacker-chosen process name: an OSC title sequence and a screen clear.
+    await sockets.title('\u001b]0;pwn\u0007\u001b[2J');
+    const port = await sockets.listen('127.0.0.1');
+    tmux('new-session', '-d', '-s', 'view', '-x', '100', '-y', '24', `ip netns exec ${ns.name} ${process.execPath} ${BIN} --period 500ms; echo "EXIT=$?"; sleep 60`);
+
+    await until('the view', () => screen()[0]?.startsWith('socketwatch — ') === true);
+    const first = screen();
+    expect(first[0]).toMatch(/every 500ms — poll \d+ took [\d.]+ms \(dump [\d.]+ms\)/);
+    expect(first.join('\n')).toMatch(/sockets 1 {2}listening 1/);
+    expect(first.join('\n')).toMatch(/TIME +EVENT DIR +LOCAL +REMOTE +STATE +PID +PROCESS +USER/);
+    const listener = first.find((l) => l.includes(`127.0.0.1:${port}`) && l.includes('listen'));
+    expect(listener).toBeDefined();
+    // The name is shown escaped (and cut to its column), never interpreted by the terminal.
+    expect(listener).toMatch(/\\x1b/);
+    expect(tmux('display-message', '-p', '-t', 'view', '#{pane_title}')).not.toContain('pwn');
+
+    // A connection opened now shows within two periods, newest on top.
+    const t = Date.now();
+    const [client] = await sockets.connect(port, '127.0.0.1', ['127.0.0.1']);
+    await until('the new connection', () => screen().some((l) => l.includes(`:${client}`) && l.includes(' out ')), 3000);
+    expect(Date.now() - t).toBeLessThan(1500);
+    const rows = screen();
+    const head = rows.findIndex((l) => l.startsWith('TIME'));
+    expect(rows[head + 1]).toMatch(/ open +(in|out) /); // newest first
+    expect(rows.filter((l) => l.startsWith('socketwatch — ')).length).toBe(1); // in place: one header, not a scroll
+    expect(rows.join('\n')).toMatch(/in 1 {2}out 1 {2}listen 1/);
+
+    // Resize: re-laid out to the new width, nothing past it.
+    tmux('resize-window', '-t', 'view', '-x', '60', '-y', '12');
+    await until('the narrow layout', () => screen()[0]?.endsWith('…') === true);
+    const narrow = screen();
+    expect(Math.max(...narrow.map((l) => [...l].length))).toBeLessThanOrEqual(60);
+    expect(narrow.length).toBeLessThanOrEqual(12);
+    expect(narrow.some((l) => l.includes(`:${client}`))).toBe(true); // addresses keep their ports
+
+    tmux('send-keys', '-t', 'view', 'q');
+    await until('the exit', () => screen().some((l) => l.startsWith('EXIT=')));
+    const after = screen();
+    expect(after.find((l) => l.startsWith('EXIT='))).toBe('EXIT=0');
+    expect(after.some((l) => l.startsWith('socketwatch — '))).toBe(false); // the normal screen is back
+  });
+});
