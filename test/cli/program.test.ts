@@ -10,12 +10,16 @@ describe('parseArgs', () => {
     expect(run([])).toEqual({
       kind: 'run',
       config: {
-        periodMs: 10_000, once: false, format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
+        periodMs: 10_000, once: false, view: 'stream', format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
         transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
         match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined,
       },
     });
-    expect(run([], true)).toMatchObject({ config: { format: 'table' } });
+    // On a terminal: the live view; with --once, --format or --output, a stream.
+    expect(run([], true)).toMatchObject({ config: { view: 'live' } });
+    expect(run(['--once'], true)).toMatchObject({ config: { view: 'stream', format: 'table' } });
+    expect(run(['--format', 'table'], true)).toMatchObject({ config: { view: 'stream', format: 'table' } });
+    expect(run(['--output', '/tmp/x.json'], true)).toMatchObject({ config: { view: 'stream', format: 'ndjson' } });
   });
 
   it.each([
