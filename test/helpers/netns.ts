@@ -96,6 +96,16 @@ export class SocketHolder {
     await this.#ask({ op: 'title', title });
   }
 
+  /** Writes `bytes` bytes on the client socket with this local port. */
+  async send(clientPort: number, bytes: number): Promise<void> {
+    await this.#ask({ op: 'send', port: clientPort, bytes });
+  }
+
+  /** Closes the client socket with this local port, and waits until both ends are closed. */
+  async close(clientPort: number): Promise<void> {
+    await this.#ask({ op: 'close', port: clientPort });
+  }
+
   /** Connects `count` times from each address in `from` to host:port; resolves to the client ports. */
   async connect(port: number, host: string, from: readonly string[], count = 1): Promise<number[]> {
     return (await this.#ask({ op: 'connect', port, host, from, count })).ports as number[];

@@ -3,15 +3,21 @@
 //   {"op":"listen","host":"127.0.0.50"}                                   -> {"port":N}
 //   {"op":"connect","port":N,"host":"127.0.0.50","from":["127.0.0.51"],"count":1} -> {"ports":[…]}
 //   {"op":"title","title":"…"}                                             -> {}
+//   {"op":"send","port":CLIENT_PORT,"bytes":N}  {"op":"close","port":CLIENT_PORT} -> {}
 // Holds everything until stdin closes.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
 const keep = [];
+const clients = new Map(); // local port -> client socket
 const open = (port, host, localAddress) =>
   new Promise((resolve, reject) => {
-    const c = net.connect({ port, host, localAddress }, () => resolve(c.localPort));
+    const c = net.connect({ port, host, localAddress }, () => {
+      clients.set(c.localPort, c);
+      resolve(c.localPort);
+    });
     c.on('error', reject);
+    c.on('data', () => {});
     keep.push(c);
   });
 
@@ -28,6 +34,15 @@ const handlers = {
       server.on('error', reject);
       server.listen({ port: 0, host, backlog: 4096 }, () => resolve({ port: server.address().port }));
       keep.push(server);
+    }),
+  // Writes `bytes` bytes on the client socket with this local port.
+  send: ({ port, bytes }) => new Promise((resolve) => clients.get(port).write(Buffer.alloc(bytes, 0x78), () => resolve({}))),
+  // Closes it (FIN); resolves when both sides are closed.
+  close: ({ port }) =>
+    new Promise((resolve) => {
+      const c = clients.get(port);
+      c.on('close', () => resolve({}));
+      c.end();
     }),
   connect: async ({ port, host, from, count }) => {
     const ports = [];
