@@ -42,12 +42,45 @@ describe('ProcessTable', () => {
     expect(proc.calls.links).toEqual(['300/fd/3']);
   });
 
-  it('reads only the new fd of a busy process whose fd count changed', () => {
-    proc.procs.get(100)!.fds.set('2000', sock(8000));
+  it('finds the new fd of a busy process whose fd count changed by probing the lowest free numbers, without listing it', () => {
+    proc.procs.get(100)!.fds.set('1', sock(8000)); // the kernel gives the lowest free number
     const r = resolve([8000]);
     expect(r.owners).toEqual([100]);
     expect(r.scan.tier).toBe(1);
-    expect(proc.calls.links).toEqual(['100/fd/2000']); // not its other 1002 fds
+    expect(proc.calls.fdDirs.has(100)).toBe(false); // not its 1002 fds listed
+    expect(proc.calls.links).toEqual(['100/fd/1']); // and fd 2, tried, is not open
+    expect(proc.calls.readlink).toBe(3); // fd 1, fd 2, and the exe link for the process facts
+  });
+
+  it('probes past every known fd when the low numbers are all taken', () => {
+    const p = new FakeProc();
+    p.add(7, { comm: 'dense', fds: manySockets(50, 100) }); // fds 10..59
+    for (let fd = 0; fd < 10; fd++) p.procs.get(7)!.fds.set(String(fd), '/dev/null');
+    const t = new ProcessTable(p);
+    t.prime();
+    p.procs.get(7)!.fds.set('60', sock(900));
+    p.procs.get(7)!.fds.set('61', sock(901));
+    p.resetCalls();
+    expect(t.resolve({ inodes: [900, 901], gone: [], hints: [] })).toMatchObject({ owners: [7, 7], scan: { tier: 1 } });
+    expect(p.calls.readdir).toBe(1); // /proc itself only
+  });
+
+  it('finds an fd placed above the lowest free number (dup2) by listing, in tier 2', () => {
+    proc.procs.get(100)!.fds.set('2000', sock(8000));
+    const r = resolve([8000]);
+    expect(r.owners).toEqual([100]);
+    expect(r.scan.tier).toBe(2);
+    expect(proc.calls.links).toEqual(['100/fd/2000']); // of its 1003 fds, only the new one read
+  });
+
+  it('after a probe that matched the kernel count, leaves the process alone until its count changes', () => {
+    proc.procs.get(100)!.fds.set('1', sock(8000));
+    resolve([8000]);
+    proc.add(300, { comm: 'late', fds: { '3': sock(8100) } });
+    proc.resetCalls();
+    expect(resolve([8100]).scan.tier).toBe(1);
+    expect([...proc.calls.fdDirs]).toEqual([300]);
+    expect(proc.calls.links).toEqual(['300/fd/3']);
   });
 
   it('finds a socket that reused a closed socket fd number (count unchanged) through the closed inode', () => {
