@@ -5,16 +5,10 @@ import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { promises as dnsPromises } from 'node:dns';
-import NodeCache from 'node-cache';
-import { nodeHostCache } from '../enrich/dns/host-cache.js';
-import { ResolverPool } from '../enrich/dns/resolver-pool.js';
-import { ReverseLookup } from '../enrich/dns/reverse-lookup.js';
 import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
-import { LiveView } from '../output/live-view.js';
 import { takeTerminal } from './terminal.js';
 import { makeFilter } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
@@ -27,24 +21,19 @@ import { WorkerProcessResolver } from '../sources/procfs/process-resolver.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
-import type { Config, DnsConfig } from './options.js';
+import type { Config } from './options.js';
 import { parseArgs } from './program.js';
 
 const PROGRAM = 'socketwatch';
 const DUMP_TIMEOUT_MS = 10_000;
 /** 32 KiB reads: the largest datagram the kernel builds for a dump; measured fastest (see README, "Performance"). */
 const DUMP_READ_BYTES = 32_768;
-/** Reverse-lookup cache entries at most (about 200 bytes each). */
-const DNS_CACHE_ENTRIES = 65_536;
 /**
  * The destroy listener's receive buffer to ask for: ~1.3 KB per queued
  * notification, so 8 MiB holds ~6,500 (the kernel caps it at net.core.rmem_max
  * and doubles that; kernel-notes.md §4).
  */
 const DESTROY_BUFFER_BYTES = 8 * 1024 * 1024;
-/** c-ares channels at most, 128 queries in flight each: 2,048 lookups at once. */
-const DNS_CHANNELS = 16;
-
 const say = (message: string): void => {
   process.stderr.write(`${PROGRAM}: ${message}\n`);
 };
@@ -120,26 +109,6 @@ function buildSource(config: Config): SocketSource {
   }
 }
 
-function buildReverseLookup(dns: DnsConfig): ReverseLookup {
-  const channel = (): dnsPromises.Resolver => {
-    // c-ares: one try, with our timeout; the poll's own deadline bounds the wait anyway.
-    const resolver = new dnsPromises.Resolver({ timeout: dns.timeoutMs, tries: 1 });
-    if (dns.server !== undefined) resolver.setServers([dns.server]);
-    return resolver;
-  };
-  const pool = new ResolverPool(channel, DNS_CHANNELS);
-  // checkperiod 0: no sweep timer (expired entries go on read, or when the cache is full).
-  const cache = new NodeCache({ stdTTL: 0, checkperiod: 0, useClones: false });
-  return new ReverseLookup({
-    resolver: pool,
-    cache: nodeHostCache(cache, DNS_CACHE_ENTRIES),
-    successTtlMs: dns.successTtlMs,
-    failureTtlMs: dns.failureTtlMs,
-    skipLocal: dns.skipLocal,
-    maxInFlight: pool.capacity,
-  });
-}
-
 /** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */
 function bootId(procRoot: string): string {
   try {
@@ -178,7 +147,8 @@ async function run(config: Config): Promise<number> {
   checkOutput(config.output);
   const source = buildSource(config);
   const processes = new WorkerProcessResolver(config.procRoot);
-  const reverse = config.dns && buildReverseLookup(config.dns);
+  // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
+  const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns);
   const feed = await startFeed(config);
   const stop = new AbortController();
   let signals = 0;
@@ -196,7 +166,7 @@ async function run(config: Config): Promise<number> {
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'
-      ? new LiveView({
+      ? new (await import('../output/live-view.js')).LiveView({
           screen: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
           hostName: hostname(),
           periodMs: config.periodMs,

@@ -9,6 +9,7 @@ import { parseField } from '../core/filter.js';
 import { compileGlob, GlobError } from '../core/glob.js';
 import type { Transport } from '../core/model.js';
 import type { Family } from '../sources/socket-source.js';
+import type { DnsSettings } from '../enrich/dns/setup.js';
 
 export interface RawOptions {
   readonly period: string;
@@ -36,14 +37,8 @@ export interface RawOptions {
   readonly output?: string;
 }
 
-export interface DnsConfig {
-  readonly successTtlMs: number;
-  readonly failureTtlMs: number;
-  readonly timeoutMs: number;
-  /** "ip:port" or "[ip6]:port" as node:dns setServers() takes it; undefined: the system's resolvers. */
-  readonly server: string | undefined;
-  readonly skipLocal: boolean;
-}
+/** --reverse-lookup and its settings. */
+export type DnsConfig = DnsSettings;
 
 export interface Config {
   readonly periodMs: number;

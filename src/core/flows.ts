@@ -57,7 +57,8 @@ interface Live {
   readonly socket: EnrichedSocket;
   readonly startMs: number;
   readonly complete: boolean;
-  readonly id: string;
+  /** flow.id, made when first reported (a hash per socket is worth saving while nothing reports it). */
+  id: string | undefined;
 }
 
 /** Minisocks get no destroy notification: TIME_WAIT expiry and request sockets end silently. */
@@ -134,7 +135,7 @@ export class FlowTracker {
   open(sockets: readonly EnrichedSocket[], nowMs: number, firstPoll: boolean): SocketEvent[] {
     if (this.#opts.flowPeriodMs !== undefined && this.#nextReportMs === undefined) this.#nextReportMs = nowMs + this.#opts.flowPeriodMs;
     return sockets.map((socket) => {
-      this.#live.set(socket.socket.key, { socket, startMs: nowMs, complete: !firstPoll, id: this.#opts.flowId(socket.socket) });
+      this.#live.set(socket.socket.key, { socket, startMs: nowMs, complete: !firstPoll, id: undefined });
       return { kind: 'opened', socket };
     });
   }
@@ -164,8 +165,7 @@ export class FlowTracker {
         continue;
       }
       const socket = unseen(record);
-      const id = this.#opts.flowId(record);
-      events.push({ kind: 'closed', socket, flow: this.#facts({ socket, startMs: undefined, complete: false, id }, atMs, 'notification', record.counters, true) });
+      events.push({ kind: 'closed', socket, flow: this.#facts({ socket, startMs: undefined, complete: false, id: undefined }, atMs, 'notification', record.counters, true) });
     }
     return events;
   }
@@ -219,20 +219,21 @@ export class FlowTracker {
     return events;
   }
 
-  #closed(live: Pick<Live, 'socket' | 'startMs' | 'complete' | 'id'>, endMs: number, endedBy: 'notification' | 'dump', ended: boolean): SocketEvent {
+  #closed(live: Live, endMs: number, endedBy: 'notification' | 'dump', ended: boolean): SocketEvent {
     const s = live.socket.socket;
     if (s.remotePort !== 0) this.#closedTuples.set(tupleKey(s), endMs + this.#opts.tombstoneMs);
     return { kind: 'closed', socket: live.socket, flow: this.#facts(live, endMs, endedBy, s.counters, ended) };
   }
 
   #facts(
-    live: { socket: EnrichedSocket; startMs: number | undefined; complete: boolean; id: string },
+    live: Omit<Live, 'startMs'> & { startMs: number | undefined },
     endMs: number,
     endedBy: FlowFacts['endedBy'],
     counters: SocketRecord['counters'],
     ended: boolean,
   ): FlowFacts {
     const s = live.socket.socket;
+    live.id ??= this.#opts.flowId(s);
     return {
       id: live.id,
       startMs: live.startMs,

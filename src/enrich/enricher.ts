@@ -1,7 +1,7 @@
 // New sockets -> EnrichedSocket: direction, process, user. Every failure
 // becomes data on the socket; nothing here ends a poll.
 import type { ListenerTable } from '../core/listeners.js';
-import type { EnrichedSocket, ProcessInfo, SocketKey, SocketRecord, UserInfo } from '../core/model.js';
+import type { Direction, EnrichedSocket, EnrichmentError, HostResult, ProcessInfo, SocketKey, SocketRecord, UserInfo } from '../core/model.js';
 import type { ProcessResolver } from '../sources/procfs/process-resolver.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
 import type { LookupStats, ReverseLookup } from './dns/reverse-lookup.js';
@@ -46,7 +46,7 @@ export class SocketEnricher {
     const message = aborted
       ? 'the socket was reset by its own process before any dump saw it: the kernel cleared its remote end and counters, and its process is not known'
       : 'the socket opened and closed between two dumps: its process and user are not known';
-    return { socket, direction, user: undefined, process: undefined, processError: { code: 'not_seen_alive', message }, remoteHost: undefined };
+    return enriched(socket, direction, undefined, undefined, undefined, { code: 'not_seen_alive', message });
   }
 
   /**
@@ -92,17 +92,14 @@ export class SocketEnricher {
       const direction = directions[i] ?? 'egress';
       const user: UserInfo | undefined = isMinisock(socket) ? undefined : users.get(socket.uid);
       const remoteHost = direction === 'listening' ? undefined : names?.hosts.get(socket.remoteIp);
-      const base = { socket, direction, user, remoteHost };
-      if (socket.inode === 0) return { ...base, process: undefined, processError: noInodeReason(socket) };
+      if (socket.inode === 0) return enriched(socket, direction, user, remoteHost, undefined, noInodeReason(socket));
       if (!lookup?.ok) {
         const message = `process lookup failed: ${lookup?.message ?? 'not run'}`;
-        return { ...base, process: undefined, processError: { code: 'process_lookup_failed', message } };
+        return enriched(socket, direction, user, remoteHost, undefined, { code: 'process_lookup_failed', message });
       }
       const process = byPid.get(lookup.r.owners[i] ?? 0);
       if (process && direction === 'listening') this.#listenerPids.set(socket.key, process.pid);
-      return process
-        ? { ...base, process, processError: undefined }
-        : { ...base, process: undefined, processError: notFoundReason(socket, unreadable) };
+      return enriched(socket, direction, user, remoteHost, process, process ? undefined : notFoundReason(socket, unreadable));
     });
     return {
       sockets,
@@ -112,4 +109,20 @@ export class SocketEnricher {
       dns: this.#dns ? (names?.stats ?? { addresses: 0, cached: 0, queried: 0, pending: 0, skipped: 0 }) : undefined,
     };
   }
+}
+
+/**
+ * Every EnrichedSocket is made here, with its properties in one order: objects
+ * built by spreading got a hidden class each (~250 bytes apiece, 25 MB at
+ * 100,000 sockets, measured in a heap snapshot).
+ */
+function enriched(
+  socket: SocketRecord,
+  direction: Direction,
+  user: UserInfo | undefined,
+  remoteHost: HostResult | undefined,
+  process: ProcessInfo | undefined,
+  processError: EnrichmentError | undefined,
+): EnrichedSocket {
+  return { socket, direction, user, remoteHost, process, processError };
 }
