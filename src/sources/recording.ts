@@ -6,14 +6,14 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { DumpCollector } from './netlink/dump.js';
 import type { Transport } from '../core/model.js';
-import type { Dump, DumpRequest, Family, SocketSource } from './socket-source.js';
+import type { Dump, DumpFamily, DumpRequest, SocketSource } from './socket-source.js';
 import { makeDump } from './socket-source.js';
 
 export const RECORDING_FORMAT = 'socketwatch-dump';
 export const RECORDING_VERSION = 1;
 
 interface RecordedPart {
-  family: Family;
+  family: DumpFamily;
   /** Absent in recordings made before UDP: tcp. */
   transport?: Transport;
   seq: number;

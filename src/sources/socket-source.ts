@@ -4,6 +4,12 @@ import type { DumpPart } from './netlink/dump.js';
 import { DumpCursor } from './netlink/dump.js';
 
 export type Family = 'ipv4' | 'ipv6';
+/**
+ * What one dump request covers: one family, or both at once ('inet': TCP
+ * only, through the original TCPDIAG_GETSOCK request, which walks the kernel's
+ * socket hash once for both families where two requests walk it twice).
+ */
+export type DumpFamily = Family | 'inet';
 
 export interface DumpRequest {
   /** Ask for tcp_info (counters): bigger dumps (~408 instead of ~124 bytes a socket), so only when needed. */

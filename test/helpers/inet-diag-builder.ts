@@ -3,6 +3,8 @@
 import { parseIP } from '../../src/core/ip.js';
 
 export interface MsgSpec {
+  /** nlmsg_type: 20 (SOCK_DIAG_BY_FAMILY, the default) or 18 (TCPDIAG_GETSOCK). */
+  type?: number;
   family?: 'ipv4' | 'ipv6';
   state?: number;
   src?: string;
@@ -35,7 +37,7 @@ export function inetDiagMsg(spec: MsgSpec): Buffer {
   const attrs = Buffer.concat((spec.attrs ?? []).map(([t, p]) => attr(t, p)));
   const b = Buffer.alloc(16 + 72 + attrs.length);
   b.writeUInt32LE(b.length, 0);
-  b.writeUInt16LE(20, 4); // SOCK_DIAG_BY_FAMILY
+  b.writeUInt16LE(spec.type ?? 20, 4); // SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK (18) answering that request
   b.writeUInt16LE(spec.flags ?? 0x2, 6); // NLM_F_MULTI
   b.writeUInt32LE(spec.seq ?? 1, 8);
   const p = 16;

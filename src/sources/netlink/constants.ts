@@ -19,6 +19,9 @@ export const align4 = (n: number): number => (n + 3) & ~3;
 
 // include/uapi/linux/sock_diag.h
 export const SOCK_DIAG_BY_FAMILY = 20;
+// include/uapi/linux/inet_diag.h: the original request type, still served. Its
+// dump has no family (the kernel sets AF_UNSPEC) and its replies carry this type.
+export const TCPDIAG_GETSOCK = 18;
 
 // include/linux/socket.h, include/uapi/linux/in.h
 export const AF_INET = 2;
@@ -28,6 +31,7 @@ export const IPPROTO_UDP = 17;
 
 // include/uapi/linux/inet_diag.h
 export const INET_DIAG_REQ_V2_LEN = 56; // struct inet_diag_req_v2
+export const INET_DIAG_REQ_LEN = 60; // struct inet_diag_req (the original)
 export const INET_DIAG_MSG_LEN = 72; // struct inet_diag_msg
 export const INET_DIAG_INFO = 2;
 export const INET_DIAG_SKMEMINFO = 7;

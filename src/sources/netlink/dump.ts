@@ -1,5 +1,6 @@
 // Collecting one multipart dump reply, and walking its sockets. Pure.
 import type { SocketAttributes, SocketCursor, SocketKey, SocketRecord, Transport } from '../../core/model.js';
+import type { DumpFamily } from '../socket-source.js';
 import {
   NLMSG_DONE,
   NLMSG_ERROR,
@@ -9,14 +10,15 @@ import {
   NLM_F_DUMP_INTR,
   INET_DIAG_MSG_LEN,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
   align4,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
 import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
 
-/** The datagrams of one finished dump (one family), all checked by DumpCollector. */
+/** The datagrams of one finished dump (one request), all checked by DumpCollector. */
 export interface DumpPart {
-  readonly family: 'ipv4' | 'ipv6';
+  readonly family: DumpFamily;
   readonly transport: Transport;
   readonly seq: number;
   readonly datagrams: readonly Buffer[];
@@ -31,6 +33,11 @@ export type CollectResult =
   | { readonly kind: 'done' }
   | { readonly kind: 'failed'; readonly error: NetlinkError | DecodeError };
 
+/** Replies carry the request's nlmsg_type: TCPDIAG_GETSOCK for a dump of both families, SOCK_DIAG_BY_FAMILY otherwise. */
+export const messageType = (family: DumpFamily): number => (family === 'inet' ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY);
+
+export const familyText = (family: DumpFamily): string => (family === 'inet' ? 'ipv4+ipv6' : family);
+
 /**
  * Accumulates the datagrams answering one dump request (sequence number
  * `seq`) and decides when the dump is over: NLMSG_DONE ends it (with the errno
@@ -43,12 +50,16 @@ export class DumpCollector {
   #messages = 0;
   #interrupted = false;
   #finished = false;
+  /** The nlmsg_type of the socket messages: the request's own type. */
+  readonly #type: number;
 
   constructor(
-    readonly family: 'ipv4' | 'ipv6',
+    readonly family: DumpFamily,
     readonly seq: number,
     readonly transport: Transport = 'tcp',
-  ) {}
+  ) {
+    this.#type = messageType(family);
+  }
 
   push(datagram: Buffer): CollectResult {
     if (this.#finished) return { kind: 'done' };
@@ -70,7 +81,7 @@ export class DumpCollector {
       }
       if (flags & NLM_F_DUMP_INTR) this.#interrupted = true;
       switch (type) {
-        case SOCK_DIAG_BY_FAMILY:
+        case this.#type:
           if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) return this.#fail(new DecodeError(`inet_diag message of ${len} bytes is shorter than its header`));
           this.#messages++;
           ours++;
@@ -80,7 +91,7 @@ export class DumpCollector {
         case NLMSG_ERROR: {
           if (len < NLMSG_HDRLEN + 4) return this.#fail(new DecodeError('NLMSG_ERROR without an errno'));
           const errno = -datagram.readInt32LE(off + NLMSG_HDRLEN);
-          if (errno !== 0) return this.#fail(new NetlinkError(errno, `sock_diag ${this.family} ${this.transport} dump refused`));
+          if (errno !== 0) return this.#fail(new NetlinkError(errno, `sock_diag ${familyText(this.family)} ${this.transport} dump refused`));
           break; // an ACK
         }
         case NLMSG_DONE: {
@@ -88,7 +99,7 @@ export class DumpCollector {
           const errno = len >= NLMSG_HDRLEN + 4 ? -datagram.readInt32LE(off + NLMSG_HDRLEN) : 0;
           if (ours > 0) this.#datagrams.push(datagram);
           this.#finished = true;
-          if (errno > 0) return { kind: 'failed', error: new NetlinkError(errno, `sock_diag ${this.family} ${this.transport} dump ended with an error`) };
+          if (errno > 0) return { kind: 'failed', error: new NetlinkError(errno, `sock_diag ${familyText(this.family)} ${this.transport} dump ended with an error`) };
           return { kind: 'done' };
         }
         case NLMSG_OVERRUN:
@@ -147,7 +158,7 @@ export class DumpCursor implements SocketCursor {
         const len = buf.readUInt32LE(off);
         if (len < NLMSG_HDRLEN) break; // cannot happen after DumpCollector; never loop on it
         this.#next = off + align4(len);
-        if (buf.readUInt16LE(off + 4) === SOCK_DIAG_BY_FAMILY && buf.readUInt32LE(off + 8) === part.seq) {
+        if (buf.readUInt16LE(off + 4) === messageType(part.family) && buf.readUInt32LE(off + 8) === part.seq) {
           this.#buf = buf;
           this.#transport = part.transport;
           this.#payload = off + NLMSG_HDRLEN;

@@ -9,6 +9,7 @@ import {
   INET_DIAG_INFO,
   INET_DIAG_MSG_LEN,
   INET_DIAG_PROTOCOL,
+  INET_DIAG_REQ_LEN,
   INET_DIAG_REQ_V2_LEN,
   INET_DIAG_SKMEMINFO,
   INET_DIAG_SKV6ONLY,
@@ -19,6 +20,7 @@ import {
   NLM_F_DUMP,
   NLM_F_REQUEST,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
   align4,
 } from './constants.js';
 import { DecodeError } from './errors.js';
@@ -48,6 +50,24 @@ export function encodeInetDiagReqV2(req: InetDiagRequest): Buffer {
   b.writeUInt8(req.protocol, 17); // sdiag_protocol
   b.writeUInt8(req.ext, 18); // idiag_ext
   b.writeUInt32LE(req.states >>> 0, 20); // idiag_states
+  return b;
+}
+
+/**
+ * nlmsghdr + struct inet_diag_req (the original request, TCPDIAG_GETSOCK) for
+ * a TCP dump of both families in one walk of the kernel's tables: the kernel
+ * ignores idiag_family here and dumps as for AF_UNSPEC. Same replies as
+ * SOCK_DIAG_BY_FAMILY, under nlmsg_type TCPDIAG_GETSOCK.
+ */
+export function encodeInetDiagReqCompat(req: Pick<InetDiagRequest, 'ext' | 'states' | 'seq'>): Buffer {
+  const b = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_LEN);
+  b.writeUInt32LE(b.length, 0); // nlmsg_len
+  b.writeUInt16LE(TCPDIAG_GETSOCK, 4); // nlmsg_type
+  b.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6); // nlmsg_flags
+  b.writeUInt32LE(req.seq >>> 0, 8); // nlmsg_seq
+  b.writeUInt8(AF_INET, 16); // idiag_family (ignored for a dump)
+  b.writeUInt8(req.ext, 19); // idiag_ext; src_len, dst_len and the id stay 0
+  b.writeUInt32LE(req.states >>> 0, 16 + 52); // idiag_states; idiag_dbs 0
   return b;
 }
 

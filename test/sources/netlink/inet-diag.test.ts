@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../src/sources/netlink/errors.js';
-import { cookieKey, decodeInetDiagMsg, encodeInetDiagReqV2, forEachAttribute } from '../../../src/sources/netlink/inet-diag.js';
+import { cookieKey, decodeInetDiagMsg, encodeInetDiagReqCompat, encodeInetDiagReqV2, forEachAttribute } from '../../../src/sources/netlink/inet-diag.js';
 import { attr, inetDiagMsg } from '../../helpers/inet-diag-builder.js';
 
 const payload = (msg: Buffer): [Buffer, number, number] => [msg, 16, msg.readUInt32LE(0)];
@@ -17,6 +17,21 @@ describe('encodeInetDiagReqV2', () => {
     expect([b[16], b[17], b[18], b[19]]).toEqual([10, 6, 0x02, 0]);
     expect(b.readUInt32LE(20)).toBe(0xfff);
     expect(b.subarray(24).every((x) => x === 0)).toBe(true); // inet_diag_sockid: zero for a dump
+  });
+});
+
+describe('encodeInetDiagReqCompat', () => {
+  it('builds nlmsghdr + the original inet_diag_req (60 bytes) as TCPDIAG_GETSOCK', () => {
+    const b = encodeInetDiagReqCompat({ ext: 0x02, states: 0xfff, seq: 7 });
+    expect(b.length).toBe(76);
+    expect(b.readUInt32LE(0)).toBe(76);
+    expect(b.readUInt16LE(4)).toBe(18); // TCPDIAG_GETSOCK
+    expect(b.readUInt16LE(6)).toBe(0x301);
+    expect(b.readUInt32LE(8)).toBe(7);
+    expect([b[16], b[17], b[18], b[19]]).toEqual([2, 0, 0, 0x02]); // idiag_family, src_len, dst_len, idiag_ext
+    expect(b.subarray(20, 68).every((x) => x === 0)).toBe(true); // inet_diag_sockid
+    expect(b.readUInt32LE(68)).toBe(0xfff); // idiag_states
+    expect(b.readUInt32LE(72)).toBe(0); // idiag_dbs
   });
 });
 

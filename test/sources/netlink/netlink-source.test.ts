@@ -4,17 +4,19 @@ import { DumpTimeoutError, NetlinkError } from '../../../src/sources/netlink/err
 import { NetlinkSource, SourceError } from '../../../src/sources/netlink/netlink-source.js';
 import { openSockDiagSocket, type SockDiagHandlers, type SockDiagSocket } from '../../../src/sources/netlink/netlink-socket.js';
 import { SocketTable } from '../../../src/core/socket-table.js';
-import { doneMsg, inetDiagMsg } from '../../helpers/inet-diag-builder.js';
+import { doneMsg, errorMsg, inetDiagMsg } from '../../helpers/inet-diag-builder.js';
 
 /** A sock_diag socket whose replies the test scripts. */
 class ScriptedKernel {
   sockets = 0;
   closed = 0;
-  requests: Array<{ family: number; seq: number; socket: number }> = [];
+  requests: Array<{ type: number; family: number; seq: number; socket: number }> = [];
   handlers: SockDiagHandlers | undefined;
-  /** Answers each request; default: one socket and DONE. */
-  reply: (req: { family: number; seq: number }, on: SockDiagHandlers) => void = (req, on) => {
-    on.datagram(Buffer.concat([inetDiagMsg({ seq: req.seq, family: req.family === 2 ? 'ipv4' : 'ipv6', cookie: req.family }), doneMsg(req.seq)]));
+  /** Answers each request; default: one socket of the family and DONE, or one of each for the two-family request. */
+  reply: (req: { type: number; family: number; seq: number }, on: SockDiagHandlers) => void = (req, on) => {
+    const socket = (family: 'ipv4' | 'ipv6'): Buffer => inetDiagMsg({ type: req.type, seq: req.seq, family, cookie: family === 'ipv4' ? 2 : 10 });
+    const sockets = req.type === TCPDIAG ? [socket('ipv4'), socket('ipv6')] : [socket(req.family === 2 ? 'ipv4' : 'ipv6')];
+    on.datagram(Buffer.concat([...sockets, doneMsg(req.seq)]));
   };
   inFlight = 0;
   maxInFlight = 0;
@@ -25,7 +27,7 @@ class ScriptedKernel {
     let open = true;
     return {
       send: async (msg: Buffer) => {
-        const req = { family: msg[16]!, seq: msg.readUInt32LE(8), socket: id };
+        const req = { type: msg.readUInt16LE(4), family: msg[16]!, seq: msg.readUInt32LE(8), socket: id };
         this.requests.push(req);
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -43,6 +45,10 @@ class ScriptedKernel {
   };
 }
 
+const TCPDIAG = 18;
+/** What each request asked for: 'inet' for the two-family request, else the family number. */
+const asked = (k: ScriptedKernel): Array<number | 'inet'> => k.requests.map((r) => (r.type === TCPDIAG ? 'inet' : r.family));
+
 const warnings: string[] = [];
 afterEach(() => {
   warnings.length = 0;
@@ -59,15 +65,32 @@ function source(kernel: ScriptedKernel, opts: Partial<{ timeoutMs: number; maxRe
 }
 
 describe('NetlinkSource (scripted kernel)', () => {
-  it('dumps IPv4 then IPv6 on one socket, one request at a time', async () => {
+  it('dumps both families with one request, on one socket, one request at a time', async () => {
     const k = new ScriptedKernel();
     const src = source(k);
     const dumps = await Promise.all([src.dump(), src.dump(), src.dump()]);
     expect(dumps.map((d) => d.sockets)).toEqual([2, 2, 2]);
-    expect(k.requests.map((r) => r.family)).toEqual([2, 10, 2, 10, 2, 10]);
+    expect(asked(k)).toEqual(['inet', 'inet', 'inet']);
     expect(k.maxInFlight).toBe(1);
     expect(k.sockets).toBe(1);
-    expect(new Set(k.requests.map((r) => r.seq)).size).toBe(6);
+    expect(new Set(k.requests.map((r) => r.seq)).size).toBe(3);
+  });
+
+  it('dumps one family with its own request', async () => {
+    const k = new ScriptedKernel();
+    await expect(source(k, { families: ['ipv6'] }).dump()).resolves.toMatchObject({ sockets: 1 });
+    expect(asked(k)).toEqual([10]);
+  });
+
+  it('falls back to a request per family, quietly and for good, when the kernel refuses the two-family request', async () => {
+    const k = new ScriptedKernel();
+    const normal = k.reply;
+    k.reply = (req, on) => (req.type === TCPDIAG ? on.datagram(errorMsg(req.seq, -22 /* EINVAL */)) : normal(req, on));
+    const src = source(k);
+    await expect(src.dump()).resolves.toMatchObject({ sockets: 2 });
+    await expect(src.dump()).resolves.toMatchObject({ sockets: 2 });
+    expect(asked(k)).toEqual(['inet', 2, 10, 2, 10]);
+    expect(warnings).toEqual([]);
   });
 
   it('times out a dump that never ends, and opens a fresh socket for the next', async () => {
@@ -104,12 +127,13 @@ describe('NetlinkSource (scripted kernel)', () => {
   it('drops a family the kernel cannot dump and carries on with the other', async () => {
     const k = new ScriptedKernel();
     const normal = k.reply;
-    k.reply = (req, on) => (req.family === 10 ? on.datagram(doneMsg(req.seq, -97 /* EAFNOSUPPORT */)) : normal(req, on));
+    // A kernel without IPv6, which also refuses the two-family request.
+    k.reply = (req, on) => (req.type === TCPDIAG || req.family === 10 ? on.datagram(doneMsg(req.seq, -97 /* EAFNOSUPPORT */)) : normal(req, on));
     const src = source(k);
     await expect(src.dump()).resolves.toMatchObject({ sockets: 1 });
     expect(warnings[0]).toMatch(/ipv6 tcp sockets cannot be dumped \(EAFNOSUPPORT\); continuing with ipv4 tcp only/);
     await src.dump();
-    expect(k.requests.map((r) => r.family)).toEqual([2, 10, 2]);
+    expect(asked(k)).toEqual(['inet', 2, 10, 2]);
   });
 
   it('fails when the only family is refused', async () => {
@@ -203,6 +227,43 @@ describe('NetlinkSource (the real kernel)', () => {
       client.destroy();
       src.close();
       server.close();
+    }
+  });
+
+  it('the two-family request lists exactly the sockets of the two one-family requests', async () => {
+    const listen = async (host: string): Promise<net.Server> => {
+      const server = net.createServer((c) => c.on('error', () => undefined));
+      await new Promise<void>((r) => server.listen({ port: 0, host }, r));
+      return server;
+    };
+    const servers = [await listen('::1'), await listen('127.0.0.1')];
+    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+    const clients = await Promise.all(
+      servers.map((s, i) => new Promise<net.Socket>((r) => { const c = net.connect(ports[i]!, i === 0 ? '::1' : '127.0.0.1', () => r(c)); })),
+    );
+    const open = (families: Array<'ipv4' | 'ipv6'>): NetlinkSource =>
+      new NetlinkSource({
+        families, timeoutMs: 5000, maxRedo: 3, warn: (m) => warnings.push(m),
+        open: (on) => openSockDiagSocket({ msgBufferSize: 32768, recvBufferSize: 0 }, on),
+      });
+    const sources = [open(['ipv4', 'ipv6']), open(['ipv4']), open(['ipv6'])] as const;
+    // Only this test's sockets: the rest of the host changes between dumps.
+    const mine = async (src: NetlinkSource): Promise<string[]> =>
+      new SocketTable()
+        .apply((await src.dump()).cursor())
+        .opened.filter((s) => ports.includes(s.localPort) || ports.includes(s.remotePort))
+        .map((s) => `${s.family} ${s.localIp}:${s.localPort} ${s.remoteIp}:${s.remotePort} ${String(s.key)}`);
+    try {
+      const together = await mine(sources[0]);
+      const apart = [...(await mine(sources[1])), ...(await mine(sources[2]))];
+      expect(together).toHaveLength(6); // per family: a listener and both ends of a connection
+      expect(together.filter((k) => k.startsWith('ipv6'))).toHaveLength(3);
+      expect(together.sort()).toEqual(apart.sort());
+      expect(warnings).toEqual([]);
+    } finally {
+      clients.forEach((c) => c.destroy());
+      sources.forEach((s) => s.close());
+      servers.forEach((s) => s.close());
     }
   });
 });
