@@ -8,7 +8,7 @@ import { FlowTracker, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import type { SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
-import { summarize } from './core/summary.js';
+import { summaryOf } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
@@ -158,7 +158,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       processScan: outcome.scan,
       dns: outcome.dns,
       notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
-      summary: summarize(table.records()),
+      summary: summaryOf(diff.states),
       directions: tracker.directions(),
     };
     events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);

@@ -80,6 +80,8 @@ export class FlowTracker {
   readonly #closedKeys = new Map<SocketKey, number>();
   readonly #closedTuples = new Map<string, number>();
   #nextReportMs: number | undefined;
+  /** Live sockets by direction, kept as they come and go. */
+  readonly #directions = { listening: 0, ingress: 0, egress: 0 };
   readonly counts: TrackerCounts = { missed: 0 };
 
   constructor(opts: FlowTrackerOptions) {
@@ -92,9 +94,24 @@ export class FlowTracker {
 
   /** Live sockets by direction. */
   directions(): Record<'listening' | 'ingress' | 'egress', number> {
-    const counts = { listening: 0, ingress: 0, egress: 0 };
-    for (const live of this.#live.values()) counts[live.socket.direction]++;
-    return counts;
+    return { ...this.#directions };
+  }
+
+  #addLive(live: Live): void {
+    const key = live.socket.socket.key;
+    const old = this.#live.get(key);
+    if (old) this.#directions[old.socket.direction]--;
+    this.#live.set(key, live);
+    this.#directions[live.socket.direction]++;
+  }
+
+  /** Takes a socket out of the live set; the entry it had, if any. */
+  #takeLive(key: SocketKey): Live | undefined {
+    const live = this.#live.get(key);
+    if (!live) return undefined;
+    this.#live.delete(key);
+    this.#directions[live.socket.direction]--;
+    return live;
   }
 
   /** Whether the dump about to be taken should carry counters: a flow report is due. */
@@ -135,7 +152,7 @@ export class FlowTracker {
   open(sockets: readonly EnrichedSocket[], nowMs: number, firstPoll: boolean): SocketEvent[] {
     if (this.#opts.flowPeriodMs !== undefined && this.#nextReportMs === undefined) this.#nextReportMs = nowMs + this.#opts.flowPeriodMs;
     return sockets.map((socket) => {
-      this.#live.set(socket.socket.key, { socket, startMs: nowMs, complete: !firstPoll, id: undefined });
+      this.#addLive({ socket, startMs: nowMs, complete: !firstPoll, id: undefined });
       return { kind: 'opened', socket };
     });
   }
@@ -151,8 +168,7 @@ export class FlowTracker {
     for (const { record, atMs } of destroyed) {
       const key = record.key;
       if (this.#closedKeys.has(key)) continue; // told twice (a resync): once is enough
-      const live = this.#live.get(key) ?? this.#pendingGone.get(key)?.live;
-      this.#live.delete(key);
+      const live = this.#takeLive(key) ?? this.#pendingGone.get(key)?.live;
       this.#pendingGone.delete(key);
       this.#closedKeys.set(key, atMs + this.#opts.tombstoneMs);
       if (live) {
@@ -182,9 +198,8 @@ export class FlowTracker {
         this.counts.missed++; // a TIME_WAIT row that came and went unexplained
         continue;
       }
-      const live = this.#live.get(s.key);
+      const live = this.#takeLive(s.key);
       if (!live) continue;
-      this.#live.delete(s.key);
       this.#pendingGone.set(s.key, { live, until: nowMs + this.#opts.graceMs, goneMs: nowMs });
     }
     const events: SocketEvent[] = [];

@@ -1,5 +1,6 @@
 // The previous dump, and what changed since: the heart of "report new sockets".
 import type { SocketCursor, SocketKey, SocketRecord } from './model.js';
+import { newStateCounts, stateSlot, type StateCounts } from './summary.js';
 
 export interface TableDiff {
   /** Sockets whose identity was not in the previous dump, in dump order. */
@@ -8,6 +9,8 @@ export interface TableDiff {
   readonly closed: SocketRecord[];
   /** Sockets in this dump. */
   readonly total: number;
+  /** The dump's sockets by transport and state (for the summary), counted on the way. */
+  readonly states: StateCounts;
 }
 
 interface Entry {
@@ -40,6 +43,7 @@ export class SocketTable {
   apply(cursor: SocketCursor, refresh = false): TableDiff {
     const generation = ++this.#generation;
     const opened: SocketRecord[] = [];
+    const states = newStateCounts();
     let total = 0;
     while (cursor.next()) {
       const key = cursor.key();
@@ -48,10 +52,12 @@ export class SocketTable {
         const record = cursor.decode();
         this.#entries.set(key, { record, seen: generation });
         opened.push(record);
+        states[stateSlot(record.transport, record.state)]!++;
       } else if (entry.seen !== generation) {
         entry.seen = generation;
         const state = cursor.state();
         if (entry.record.state !== state) entry.record.state = state;
+        states[stateSlot(entry.record.transport, state)]!++;
         if (refresh) {
           if (entry.record.transport === 'tcp') {
             entry.record.counters = cursor.counters(entry.record.counters);
@@ -74,6 +80,6 @@ export class SocketTable {
         }
       }
     }
-    return { opened, closed, total };
+    return { opened, closed, total, states };
   }
 }

@@ -18,6 +18,18 @@ const tracker = (over: Partial<ConstructorParameters<typeof FlowTracker>[0]> = {
 const kinds = (evs: SocketEvent[]) => evs.map((e) => `${e.kind}:${String(e.socket.socket.key)}`);
 
 describe('FlowTracker', () => {
+  it('counts live sockets by direction as they open and close', () => {
+    const t = tracker();
+    const [l, i, e1, e2] = [rec({ remotePort: 0 }), rec(), rec(), rec()];
+    t.open([enrich(l!, 'listening'), enrich(i!, 'ingress'), enrich(e1!), enrich(e2!)], 1000, true);
+    expect(t.directions()).toEqual({ listening: 1, ingress: 1, egress: 2 });
+    t.destroy([{ record: { ...e1!, state: TcpState.CLOSE }, atMs: 2000 }], unseen);
+    t.gone([i!], 2000); // waiting for its notification: no longer live
+    expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
+    t.destroy([{ record: { ...rec(), state: TcpState.CLOSE }, atMs: 2000 }], unseen); // never seen alive: never counted
+    expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
+  });
+
   it('opened, then closed by its notification with the final counters and lifetime', () => {
     const t = tracker();
     const s = rec();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SocketCursor, SocketKey, SocketRecord } from '../../src/core/model.js';
 import { SocketTable } from '../../src/core/socket-table.js';
+import { summarize, summaryOf } from '../../src/core/summary.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
 function rec(key: SocketKey, state: number = TcpState.ESTABLISHED): SocketRecord {
@@ -27,6 +28,15 @@ describe('SocketTable', () => {
     expect(keys(d.opened)).toEqual([1, 2, 3]);
     expect(d.closed).toEqual([]);
     expect(d.total).toBe(3);
+  });
+
+  it('counts the dump by state on the way, known and new sockets alike, each once', () => {
+    const t = new SocketTable();
+    t.apply(new ListCursor([rec(1), rec(2, TcpState.LISTEN)]));
+    const now = [rec(1, TcpState.CLOSE_WAIT), rec(2, TcpState.LISTEN), rec(3, TcpState.TIME_WAIT), { ...rec(4, 7), transport: 'udp' as const }];
+    const d = t.apply(new ListCursor([...now, rec(3, TcpState.TIME_WAIT)]));
+    expect(summaryOf(d.states)).toEqual(summarize(now));
+    expect(summaryOf(d.states)).toMatchObject({ all: { count: 4, listening: 1 }, tcp: { all: { count: 3, close_wait: 1, time_wait: 1 } }, udp: { all: { count: 1 } } });
   });
 
   it('reports only new identities, and those gone as closed', () => {

@@ -17,6 +17,12 @@ export const NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
 /** NLMSG_ALIGN: messages and attributes start on 4-byte boundaries. */
 export const align4 = (n: number): number => (n + 3) & ~3;
 
+// Host-order (little-endian) reads for the per-message hot paths, where
+// Buffer.readUInt32LE's argument checks cost a third of a steady-state poll's
+// walk. Callers check bounds first; a read past the end gives NaN, never memory.
+export const u16le = (b: Uint8Array, o: number): number => b[o]! | (b[o + 1]! << 8);
+export const u32le = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+
 // include/uapi/linux/sock_diag.h
 export const SOCK_DIAG_BY_FAMILY = 20;
 // include/uapi/linux/inet_diag.h: the original request type, still served. Its

@@ -12,6 +12,8 @@ import {
   SOCK_DIAG_BY_FAMILY,
   TCPDIAG_GETSOCK,
   align4,
+  u16le,
+  u32le,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
 import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
@@ -67,13 +69,13 @@ export class DumpCollector {
     let ours = 0;
     while (off < datagram.length) {
       if (datagram.length - off < NLMSG_HDRLEN) return this.#fail(new DecodeError(`${datagram.length - off} stray bytes after the last netlink message`));
-      const len = datagram.readUInt32LE(off);
+      const len = u32le(datagram, off);
       if (len < NLMSG_HDRLEN || off + len > datagram.length) {
         return this.#fail(new DecodeError(`netlink message at offset ${off} has length ${len}, ${datagram.length - off} bytes left`));
       }
-      const type = datagram.readUInt16LE(off + 4);
-      const flags = datagram.readUInt16LE(off + 6);
-      const seq = datagram.readUInt32LE(off + 8);
+      const type = u16le(datagram, off + 4);
+      const flags = u16le(datagram, off + 6);
+      const seq = u32le(datagram, off + 8);
       const next = off + align4(len);
       if (seq !== this.seq) {
         off = next;
@@ -147,6 +149,7 @@ export class DumpCursor implements SocketCursor {
       const part = this.#parts[this.#part];
       if (!part) return false;
       const buf = part.datagrams[this.#datagram];
+      const type = messageType(part.family);
       if (!buf) {
         this.#part++;
         this.#datagram = 0;
@@ -155,10 +158,10 @@ export class DumpCursor implements SocketCursor {
       }
       while (this.#next + NLMSG_HDRLEN <= buf.length) {
         const off = this.#next;
-        const len = buf.readUInt32LE(off);
+        const len = u32le(buf, off);
         if (len < NLMSG_HDRLEN) break; // cannot happen after DumpCollector; never loop on it
         this.#next = off + align4(len);
-        if (buf.readUInt16LE(off + 4) === messageType(part.family) && buf.readUInt32LE(off + 8) === part.seq) {
+        if (u16le(buf, off + 4) === type && u32le(buf, off + 8) === part.seq) {
           this.#buf = buf;
           this.#transport = part.transport;
           this.#payload = off + NLMSG_HDRLEN;

@@ -22,6 +22,7 @@ import {
   SOCK_DIAG_BY_FAMILY,
   TCPDIAG_GETSOCK,
   align4,
+  u32le,
 } from './constants.js';
 import { DecodeError } from './errors.js';
 import { decodeTcpInfo } from './tcp-info.js';
@@ -91,8 +92,8 @@ const MAX_EXACT_HI = 0x1f_ffff;
 
 /** The cookie of the message whose payload starts at `p`, as a SocketKey. */
 export function cookieKey(buf: Buffer, p: number): SocketKey {
-  const lo = buf.readUInt32LE(p + OFF.cookie);
-  const hi = buf.readUInt32LE(p + OFF.cookie + 4);
+  const lo = u32le(buf, p + OFF.cookie);
+  const hi = u32le(buf, p + OFF.cookie + 4);
   return hi <= MAX_EXACT_HI ? hi * TWO32 + lo : (BigInt(hi) * BigInt(TWO32) + BigInt(lo)).toString();
 }
 
