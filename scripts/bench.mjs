@@ -1,23 +1,34 @@
 #!/usr/bin/env node
-// npm run bench [-- N ...] [--runs R] [--out FILE]
+// npm run bench [-- N ...] [--runs R] [--idle S] [--capture RATES|none] [--out FILE]
 //
 // socketwatch against the tools a user would otherwise run, on the same
-// sockets, in the same run: for each N it makes a private network namespace,
-// holds N established loopback connections there (2N sockets), and times,
-// alternating round by round:
+// sockets, in the same run. For each N it makes a private network namespace,
+// holds N established loopback connections there (2N sockets, over several
+// processes: the fd limit is 20,000 per process) and measures, alternating
+// round by round so drift hits every tool alike:
 //   ss -tan            the listing floor (netlink, no process lookup)
-//   ss -tanp           listing + process lookup
+//   ss -tanp           listing + process lookup (every fd of every process)
+//   netstat -tanp      /proc/net/tcp + process lookup
+//   lsof -nP -iTCP     process-first listing
 //   psutil             Python psutil.net_connections('tcp'): process wall and in-call time
 //   socketwatch --once first poll with full process and user enrichment: process wall and
 //                      in-process poll time (poll.duration_ms)
-// then runs socketwatch --period 1s against the same sockets and reads each
-// poll's own timing: steady-state polls (no new socket) and polls after one
-// new connection; and its resident memory and CPU use meanwhile.
-// Output of every tool goes to a file, as in ../shared/reference/peers.md.
-// Needs root (ip netns), iproute2 (ip, ss); psutil is measured when
-// /usr/bin/python3 has it (Debian: apt-get install python3-psutil).
+// then runs socketwatch --period 1s on the same sockets and reads each poll's
+// own timing: steady-state polls (no new socket) and polls right after one new
+// connection; its resident memory; and the CPU it uses while the sockets sit
+// idle (user and kernel, the kernel's share being the sock_diag dump itself).
+//
+// Then the short-lived capture: in a fresh namespace, churn RATE connections per
+// second for 10 s (each sends 137 bytes and gets 4,099 back) while socketwatch
+// runs at --period 1s and `ss -tanp` is polled every second; report which
+// share of the connections each one saw, socketwatch's with their exact byte counts.
+//
+// Every tool writes its output to a file, as in ../shared/reference/peers.md.
+// Needs root (ip netns), iproute2; netstat (net-tools), lsof and psutil
+// (python3-psutil) rows are measured when those are installed, skipped with a
+// note when not. Nothing is installed by this script.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +37,13 @@ import { createInterface } from 'node:readline';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'socketwatch.js');
 const HOLD = join(ROOT, 'scripts', 'load', 'hold.mjs');
+const CHURN = join(ROOT, 'scripts', 'load', 'churn.mjs');
 const PYTHON = '/usr/bin/python3';
 const PSUTIL = "import psutil,time,json,sys\nt=time.perf_counter();c=psutil.net_connections('tcp');ms=(time.perf_counter()-t)*1000\nsys.stderr.write(json.dumps({'api_ms':ms,'n':len(c),'with_pid':sum(1 for x in c if x.pid)})+'\\n')\nfor x in c: print(x)";
+const CAPTURE_SECONDS = 10;
+const CHURN_SEND = 137;
+const CHURN_REPLY = 4099;
 
-const args = process.argv.slice(2);
-if (args[0] === '--inside') await inside(JSON.parse(args[1]));
-else await outside(args);
 
 // ---------------------------------------------------------------- outside: one namespace per N
 async function outside(argv) {
@@ -43,72 +55,123 @@ async function outside(argv) {
     return v;
   };
   const runs = Number(opt('--runs', '5'));
+  const idleS = Number(opt('--idle', '30'));
+  const captureText = opt('--capture', '200,1000');
   const out = opt('--out', join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
   const ns = argv.length > 0 ? argv.map(Number) : [1000, 10000, 50000];
-  if (ns.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(runs) || runs < 1) {
-    die('usage: npm run bench -- [N ...] [--runs R] [--out FILE]   (N: connections to hold, default 1000 10000 50000)');
-  }
+  const rates = captureText === 'none' ? [] : captureText.split(',').map(Number);
+  const usage = 'usage: npm run bench -- [N ...] [--runs R] [--idle SECONDS] [--capture RATE,...|none] [--out FILE]\n  N: connections to hold (default 1000 10000 50000); RATE: short connections per second (default 200,1000)';
+  if (ns.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(runs) || runs < 1 || !(idleS >= 5) || rates.some((r) => !(r > 0))) die(usage);
+
   const needs = [];
   if (process.getuid?.() !== 0) needs.push('root, for a private network namespace (ip netns add)');
-  for (const cmd of ['ip', 'ss']) if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) needs.push(`${cmd} (Debian: apt-get install iproute2)`);
+  for (const cmd of ['ip', 'ss']) if (!has(cmd)) needs.push(`${cmd} (Debian: apt-get install iproute2)`);
   try {
     statSync(join(ROOT, 'dist', 'cli', 'main.js'));
   } catch {
     needs.push('a build: npm run build');
   }
   if (needs.length) die(`bench needs:\n  ${needs.join('\n  ')}`);
-  const psutil = spawnSync(PYTHON, ['-c', 'import psutil'], { stdio: 'ignore' }).status === 0;
-  if (!psutil) process.stderr.write(`note: ${PYTHON} has no psutil; its rows are skipped (Debian: apt-get install python3-psutil)\n`);
+  const tools = {
+    netstat: has('netstat'),
+    lsof: has('lsof'),
+    psutil: spawnSync(PYTHON, ['-c', 'import psutil'], { stdio: 'ignore' }).status === 0,
+  };
+  if (!tools.netstat) note('netstat is not installed: its rows are skipped (Debian: apt-get install net-tools)');
+  if (!tools.lsof) note('lsof is not installed: its rows are skipped (Debian: apt-get install lsof)');
+  if (!tools.psutil) note(`${PYTHON} has no psutil: its rows are skipped (Debian: apt-get install python3-psutil)`);
 
   const results = [];
-  for (const n of ns) {
-    const name = `swbench-${process.pid}-${n}`;
-    process.stderr.write(`N=${n}: setting up namespace ${name} …\n`);
-    run('ip', ['netns', 'add', name]);
-    try {
-      run('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
-      const r = spawnSync('ip', ['netns', 'exec', name, process.execPath, fileURLToPath(import.meta.url), '--inside', JSON.stringify({ n, runs, psutil })], {
-        encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024,
-      });
-      if (r.status !== 0) die(`the N=${n} run failed (exit ${r.status})`);
-      results.push(JSON.parse(r.stdout));
-    } finally {
-      spawnSync('ip', ['netns', 'del', name]);
-    }
-  }
-  const report = { date: new Date().toISOString(), kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(), node: process.version, runs, results };
+  for (const n of ns) results.push(inNamespace(`N=${n}`, '--inside', { n, runs, idleS, tools }));
+  const capture = [];
+  for (const rate of rates) capture.push(inNamespace(`capture at ${rate}/s`, '--capture-inside', { rate }));
+
+  const report = {
+    date: new Date().toISOString(),
+    kernel: spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim(),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    runs,
+    results,
+    capture,
+  };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${table(results)}\nJSON: ${out}\n`);
+  process.stdout.write(`${table(results)}\n${captureTable(capture)}\nJSON: ${out}\n`);
 }
+
+/** Runs this script's `mode` inside a fresh network namespace; its stdout is one JSON result. */
+function inNamespace(label, mode, params) {
+  const name = `swbench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  note(`${label}: namespace ${name} …`);
+  run('ip', ['netns', 'add', name]);
+  try {
+    run('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+    const r = spawnSync('ip', ['netns', 'exec', name, process.execPath, fileURLToPath(import.meta.url), mode, JSON.stringify(params)], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0) die(`${label} failed (exit ${r.status})`);
+    return JSON.parse(r.stdout);
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
+}
+
+const PEERS = [
+  { key: 'ssTan', label: 'ss -tan', cmd: 'ss', args: ['-tan'] },
+  { key: 'ssTanp', label: 'ss -tanp', cmd: 'ss', args: ['-tanp'], slow: true },
+  { key: 'netstat', label: 'netstat -tanp', cmd: 'netstat', args: ['-tanp'], slow: true, tool: 'netstat' },
+  { key: 'lsof', label: 'lsof -nP -iTCP', cmd: 'lsof', args: ['-nP', '-iTCP'], slow: true, tool: 'lsof', okStatus: [0, 1] },
+];
 
 function table(results) {
   const lines = [];
   const ms = (s) => (s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : 'n/a');
+  const ratio = (a, b, label) => (a && b ? `${(a.median / b.median).toFixed(2)}× ${label}` : '');
+  const ratios = (...xs) => xs.filter(Boolean).join(', ');
   for (const r of results) {
     const m = r.measures;
-    const ratio = (a, b, label) => (a && b ? `${(a.median / b.median).toFixed(2)}× ${label}` : '');
     lines.push('', `N = ${r.n} connections, ${r.sockets} sockets in the namespace; medians (min–max) over the runs, wall ms`, '');
     const rows = [
-      ['ss -tan', ms(m.ssTan), m.ssTan?.runs, ''],
-      ['socketwatch steady-state poll', ms(m.swSteady), m.swSteady?.runs, ratio(m.swSteady, m.ssTan, 'ss -tan')],
-      ['socketwatch poll, 1 new connection', ms(m.swOneNew), m.swOneNew?.runs, ratio(m.swOneNew, m.swSteady, 'steady-state poll')],
-      ['ss -tanp', ms(m.ssTanp), m.ssTanp?.runs, ''],
-      ['psutil net_connections, process', ms(m.psutilWall), m.psutilWall?.runs, ''],
-      ['psutil net_connections, in call', ms(m.psutilApi), m.psutilApi?.runs, ''],
-      ['socketwatch --once, process', ms(m.swOnceWall), m.swOnceWall?.runs, [ratio(m.swOnceWall, m.ssTanp, 'ss -tanp'), ratio(m.swOnceWall, m.psutilWall, 'psutil process')].filter(Boolean).join(', ')],
-      ['socketwatch first poll, in process', ms(m.swFirstPoll), m.swFirstPoll?.runs, [ratio(m.swFirstPoll, m.ssTanp, 'ss -tanp'), ratio(m.swFirstPoll, m.psutilApi, 'psutil in call')].filter(Boolean).join(', ')],
-    ];
+      ['ss -tan', m.ssTan, ''],
+      ['socketwatch steady-state poll', m.swSteady, ratio(m.swSteady, m.ssTan, 'ss -tan')],
+      ['socketwatch poll, 1 new connection', m.swOneNew, ratio(m.swOneNew, m.swSteady, 'steady-state poll')],
+      ['ss -tanp', m.ssTanp, ''],
+      ['netstat -tanp', m.netstat, ''],
+      ['lsof -nP -iTCP', m.lsof, ''],
+      ['psutil net_connections, process', m.psutilWall, ''],
+      ['psutil net_connections, in call', m.psutilApi, ''],
+      ['socketwatch --once, process', m.swOnceWall, ratios(ratio(m.swOnceWall, m.ssTanp, 'ss -tanp'), ratio(m.swOnceWall, m.netstat, 'netstat'), ratio(m.swOnceWall, m.lsof, 'lsof'), ratio(m.swOnceWall, m.psutilWall, 'psutil process'))],
+      ['socketwatch first poll, in process', m.swFirstPoll, ratios(ratio(m.swFirstPoll, m.ssTanp, 'ss -tanp'), ratio(m.swFirstPoll, m.psutilApi, 'psutil in call'))],
+    ].filter(([, s]) => s);
     const w0 = Math.max(...rows.map((x) => x[0].length));
-    const w1 = Math.max(...rows.map((x) => x[1].length));
-    for (const [a, b, c, d] of rows) lines.push(`  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${String(c ?? '').padStart(2)} runs  ${d}`);
-    lines.push(`  socketwatch --period 1s: RSS ${fmt(r.periodic.rssMb)} MB after the first poll, ${fmt(r.periodic.rssSteadyMb)} MB at the end; CPU ${fmt(r.periodic.cpuPct)}% of one core over ${fmt(r.periodic.windowS)} s`);
+    const w1 = Math.max(...rows.map((x) => ms(x[1]).length));
+    for (const [name, s, note] of rows) lines.push(`  ${name.padEnd(w0)}  ${ms(s).padStart(w1)}  ${String(s.runs).padStart(2)} runs  ${note}`);
+    const p = r.periodic;
+    lines.push(
+      `  socketwatch --period 1s: RSS ${fmt(p.rssFirstMb)} MB after the first poll, ${fmt(p.rssEndMb)} MB at the end (notification child ${fmt(p.childRssMb)} MB)`,
+      `  CPU with the ${r.sockets} sockets idle, over ${fmt(p.idle.seconds)} s: ${fmt(p.idle.pct)}% of one core = ${fmt(p.idle.cpuSecondsPerMinute)} CPU-s per minute (user ${fmt(p.idle.userPct)}%, kernel ${fmt(p.idle.sysPct)}%); notification child ${fmt(p.idle.childPct)}%`,
+    );
   }
   return lines.join('\n');
 }
 
-// ---------------------------------------------------------------- inside the namespace
-async function inside({ n, runs, psutil }) {
+function captureTable(capture) {
+  if (!capture.length) return '';
+  const pct = (a, b) => `${a}/${b} (${((100 * a) / Math.max(1, b)).toFixed(1)}%)`;
+  const lines = ['', `Short-lived connections, ${CAPTURE_SECONDS} s of churn (each sends ${CHURN_SEND} bytes, gets ${CHURN_REPLY}); socketwatch --period 1s beside ss -tanp every 1 s`, ''];
+  for (const c of capture) {
+    lines.push(
+      `  ${c.rate}/s, ${c.made} connections (${c.failed} failed):`,
+      `    socketwatch reported ${pct(c.socketwatch.reported, c.made)} client connections, ${pct(c.socketwatch.exactBytes, c.made)} with exact byte counts; notifications lost: ${c.socketwatch.overflows} overflows, ${c.socketwatch.missed} missed`,
+      `    ss -tanp    saw ${pct(c.ss.any, c.made)} in any state (TIME-WAIT included), ${pct(c.ss.live, c.made)} while open, ${pct(c.ss.withPid, c.made)} with a process; ${c.ss.polls} polls`,
+    );
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- inside the namespace: held connections
+async function inside({ n, runs, idleS, tools }) {
   const holder = spawn(process.execPath, [HOLD, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const holderLines = createInterface({ input: holder.stdout });
   const holderNext = () => new Promise((r) => holderLines.once('line', r));
@@ -119,29 +182,29 @@ async function inside({ n, runs, psutil }) {
   mkdirSync(work, { recursive: true });
   const file = join(work, 'out');
 
-  const samples = { ssTan: [], ssTanp: [], psutilWall: [], psutilApi: [], swOnceWall: [], swFirstPoll: [] };
-  const slow = n >= 20000; // ss -tanp takes seconds here: fewer runs
+  const peers = PEERS.filter((p) => !p.tool || tools[p.tool]);
+  const samples = Object.fromEntries([...peers.map((p) => p.key), 'psutilWall', 'psutilApi', 'swOnceWall', 'swFirstPoll'].map((k) => [k, []]));
+  const slow = n >= 20000; // the process-lookup peers take seconds here: fewer runs
   for (let round = 0; round < runs; round++) {
-    samples.ssTan.push(timed('ss', ['-tan'], file));
-    if (!slow || round < Math.min(runs, 3)) samples.ssTanp.push(timed('ss', ['-tanp'], file));
-    if (psutil) {
+    for (const p of peers) if (!p.slow || !slow || round < Math.min(runs, 3)) samples[p.key].push(timed(p.cmd, p.args, file, false, p.okStatus));
+    if (tools.psutil) {
       const t = timed(PYTHON, ['-c', PSUTIL], file, true);
       samples.psutilWall.push(t.ms);
       samples.psutilApi.push(JSON.parse(t.stderr).api_ms);
     }
     samples.swOnceWall.push(timed(process.execPath, [BIN, '--once', '--format', 'json'], file));
     samples.swFirstPoll.push(pollHeads(file)[0].duration_ms);
-    process.stderr.write(`  N=${n} round ${round + 1}/${runs} done\n`);
+    note(`  N=${n} round ${round + 1}/${runs} done`);
   }
-  const periodic = await watchRun(holder, holderNext, file, runs);
+  const periodic = await watchRun(holder, holderNext, runs, idleS);
   holder.stdin.end();
   rmSync(work, { recursive: true, force: true });
   const measures = Object.fromEntries(Object.entries({ ...samples, swSteady: periodic.steady, swOneNew: periodic.oneNew }).map(([k, v]) => [k, stats(v)]));
   process.stdout.write(JSON.stringify({ n, sockets, measures, periodic: periodic.usage }));
 }
 
-/** socketwatch --period 1s: steady polls, then polls right after one new connection each; RSS and CPU. */
-async function watchRun(holder, holderNext, file, samples) {
+/** socketwatch --period 1s: steady polls, polls right after one new connection each, RSS, then CPU while idle. */
+async function watchRun(holder, holderNext, samples, idleS) {
   const sw = spawn(process.execPath, [BIN, '--period', '1s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const heads = [];
   let waiting;
@@ -153,8 +216,6 @@ async function watchRun(holder, holderNext, file, samples) {
   const nextPoll = () => new Promise((r) => (waiting = r));
   await nextPoll(); // the first poll
   const rssFirst = rssMb(sw.pid);
-  const cpu0 = cpuTicks(sw.pid);
-  const t0 = Date.now();
   const steady = [];
   const oneNew = [];
   for (let i = 0; i < samples; i++) {
@@ -162,25 +223,132 @@ async function watchRun(holder, holderNext, file, samples) {
     holder.stdin.write('open\n');
     await holderNext();
     const p = (await nextPoll(), heads.at(-1));
-    if (p.new !== 2) process.stderr.write(`  (a poll after one connection reported ${p.new} new sockets)\n`);
+    if (p.new !== 2) note(`  (a poll after one connection reported ${p.new} new sockets)`);
     oneNew.push(p.duration_ms);
   }
-  const windowS = (Date.now() - t0) / 1000;
-  const cpuPct = ((cpuTicks(sw.pid) - cpu0) / ticksPerSecond() / windowS) * 100;
-  const rssSteady = rssMb(sw.pid);
+  // Idle: nothing opens or closes; what socketwatch costs to keep watching.
+  await nextPoll();
+  const child = childOf(sw.pid);
+  const t0 = performance.now();
+  const before = cpuTicks(sw.pid);
+  const childBefore = child ? cpuTicks(child) : { user: 0, sys: 0 };
+  await new Promise((r) => setTimeout(r, idleS * 1000));
+  const seconds = (performance.now() - t0) / 1000;
+  const after = cpuTicks(sw.pid);
+  const childAfter = child ? cpuTicks(child) : { user: 0, sys: 0 };
+  const hz = ticksPerSecond();
+  const pctOf = (ticks) => (ticks / hz / seconds) * 100;
+  const userPct = pctOf(after.user - before.user);
+  const sysPct = pctOf(after.sys - before.sys);
+  const idle = {
+    seconds,
+    pct: userPct + sysPct,
+    userPct,
+    sysPct,
+    cpuSecondsPerMinute: ((userPct + sysPct) / 100) * 60,
+    childPct: pctOf(childAfter.user + childAfter.sys - childBefore.user - childBefore.sys),
+  };
+  const usage = { rssFirstMb: rssFirst, rssEndMb: rssMb(sw.pid), childRssMb: child ? rssMb(child) : NaN, idle, polls: heads.length };
   sw.kill('SIGTERM');
   await new Promise((r) => sw.on('exit', r));
-  return { steady, oneNew, usage: { rssMb: rssFirst, rssSteadyMb: rssSteady, cpuPct, windowS, polls: heads.length } };
+  return { steady, oneNew, usage };
+}
+
+// ---------------------------------------------------------------- inside the namespace: short-lived capture
+async function captureInside({ rate }) {
+  const work = join(tmpdir(), `swcapture-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const swOut = join(work, 'socketwatch.ndjson');
+  const sw = spawn(process.execPath, [BIN, '--period', '1s', '--events', 'opened,closed', '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const swLines = [];
+  let firstPoll;
+  const polled = new Promise((r) => (firstPoll = r));
+  createInterface({ input: sw.stdout }).on('line', (line) => {
+    swLines.push(line);
+    if (line.includes('"poll":{"seq"')) firstPoll();
+  });
+  await polled;
+
+  // ss -tanp every second, on a fixed schedule, while the churn runs (and once after).
+  const ssPolls = [];
+  let polling = true;
+  const poller = (async () => {
+    for (let next = performance.now(); polling; next += 1000) {
+      ssPolls.push(spawnSync('ss', ['-tanp'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout);
+      await new Promise((r) => setTimeout(r, Math.max(0, next + 1000 - performance.now())));
+    }
+    ssPolls.push(spawnSync('ss', ['-tanp'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout);
+  })();
+  const churn = spawn(process.execPath, [CHURN, String(rate), String(CAPTURE_SECONDS), '--send', String(CHURN_SEND), '--reply', String(CHURN_REPLY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let churnOut = '';
+  churn.stdout.setEncoding('utf8').on('data', (d) => (churnOut += d));
+  await new Promise((r) => churn.on('exit', r));
+  const c = JSON.parse(churnOut);
+  await new Promise((r) => setTimeout(r, 2500)); // the notifications of the last connections, and a poll
+  polling = false;
+  await poller;
+  sw.kill('SIGTERM');
+  await new Promise((r) => sw.on('exit', r));
+  writeFileSync(swOut, swLines.join('\n'));
+
+  const serverPort = Number(c.server.split(':').at(-1));
+  const made = countBy(c.clientPorts);
+  // socketwatch: the client end's socket_closed event of each connection.
+  const reported = new Map();
+  const exact = new Map();
+  let overflows = 0;
+  let missed = 0;
+  for (const line of swLines) {
+    if (line.includes('"poll":{"seq"')) {
+      const head = JSON.parse(line.endsWith('[') ? `${line}]}` : line);
+      overflows = head.poll.notifications?.overflows ?? overflows;
+      missed = head.poll.notifications?.missed ?? missed;
+      continue;
+    }
+    if (!line.startsWith('{"@timestamp"') || !line.includes('"socket_closed"')) continue;
+    const e = JSON.parse(line.replace(/,$/, ''));
+    if (e.network.direction !== 'egress' || e.destination?.port !== serverPort) continue;
+    const port = e.source.port;
+    reported.set(port, (reported.get(port) ?? 0) + 1);
+    if (e.source.bytes === CHURN_SEND && e.destination.bytes === CHURN_REPLY) exact.set(port, (exact.get(port) ?? 0) + 1);
+  }
+  // ss -tanp: client ports to the server port, per poll, in any state / open / with a process.
+  const seen = { any: new Map(), live: new Map(), withPid: new Map() };
+  for (const text of ssPolls) {
+    const poll = { any: new Set(), live: new Set(), withPid: new Set() };
+    for (const line of text.split('\n')) {
+      const t = line.trim().split(/\s+/);
+      if (t.length < 5 || !t[4].endsWith(`:${serverPort}`)) continue;
+      const port = Number(t[3].split(':').at(-1));
+      poll.any.add(port);
+      if (t[0] !== 'TIME-WAIT') poll.live.add(port);
+      if (line.includes('users:((')) poll.withPid.add(port);
+    }
+    for (const k of Object.keys(seen)) for (const port of poll[k]) seen[k].set(port, 1);
+  }
+  const credited = (m) => [...made].reduce((sum, [port, times]) => sum + Math.min(times, m.get(port) ?? 0), 0);
+  rmSync(work, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({
+    rate, seconds: CAPTURE_SECONDS, made: c.made, failed: c.failed,
+    socketwatch: { reported: credited(reported), exactBytes: credited(exact), overflows, missed },
+    ss: { any: credited(seen.any), live: credited(seen.live), withPid: credited(seen.withPid), polls: ssPolls.length },
+  }));
 }
 
 // ---------------------------------------------------------------- helpers
-function timed(cmd, argv, file, captureStderr = false) {
+function countBy(values) {
+  const m = new Map();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}
+
+function timed(cmd, argv, file, captureStderr = false, okStatus = [0]) {
   const out = openSync(file, 'w');
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { stdio: ['ignore', out, captureStderr ? 'pipe' : 'inherit'], encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, { stdio: ['ignore', out, captureStderr ? 'pipe' : 'ignore'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   closeSync(out);
-  if (r.status !== 0) die(`${cmd} ${argv.join(' ')} failed (exit ${r.status})`);
+  if (!okStatus.includes(r.status)) die(`${cmd} ${argv.join(' ')} failed (exit ${r.status})`);
   return captureStderr ? { ms, stderr: r.stderr } : ms;
 }
 
@@ -194,6 +362,15 @@ function countSockets() {
   return r.stdout.split('\n').filter(Boolean).length;
 }
 
+function childOf(pid) {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -202,7 +379,7 @@ function rssMb(pid) {
 function cpuTicks(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, all threads
+  return { user: Number(f[11]), sys: Number(f[12]) }; // utime, stime: all threads
 }
 
 function ticksPerSecond() {
@@ -221,12 +398,34 @@ function fmt(x) {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
+/** Is `cmd` an executable on PATH? (No shell is started.) */
+function has(cmd) {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(join(dir || '.', cmd), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function run(cmd, argv) {
   const r = spawnSync(cmd, argv, { stdio: 'inherit' });
   if (r.status !== 0) die(`${cmd} ${argv.join(' ')} failed`);
+}
+
+function note(message) {
+  process.stderr.write(`${message}\n`);
 }
 
 function die(message) {
   process.stderr.write(`${message}\n`);
   process.exit(1);
 }
+
+// ---------------------------------------------------------------- entry (last: every constant above is initialized)
+const args = process.argv.slice(2);
+if (args[0] === '--inside') await inside(JSON.parse(args[1]));
+else if (args[0] === '--capture-inside') await captureInside(JSON.parse(args[1]));
+else await outside(args);

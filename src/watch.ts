@@ -122,7 +122,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     if (outcome.unreadable > 0 && !warnedUnreadable) {
       warnedUnreadable = true;
       deps.warn(
-        `permission denied reading the open files of ${outcome.unreadable} processes (reading them needs root with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, and no process more privileged than socketwatch): their sockets are reported without a process`,
+        `permission denied reading the open files of ${outcome.unreadable === 1 ? '1 process' : `${outcome.unreadable} processes`} (reading them needs root with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, and no process more privileged than socketwatch): their sockets are reported without a process`,
       );
     }
 

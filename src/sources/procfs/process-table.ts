@@ -241,7 +241,9 @@ export class ProcessTable {
     for (const pid of pids) {
       const st = this.#pids.get(pid);
       if (st?.denied) continue;
-      (st === undefined || st.dirty || hinted.has(pid) || this.#fdCountChanged(st) ? first : rest).push(pid);
+      // The count is read for every process, the hinted and dirty ones too: it tells a probe how many new fds to look for.
+      const changed = st !== undefined && this.#fdCountChanged(st);
+      (st === undefined || changed || st.dirty || hinted.has(pid) ? first : rest).push(pid);
     }
     const probed: number[] = [];
     for (const pid of first) {
