@@ -13,8 +13,11 @@
 // which the module entry may carry too. Keys may be nested or dotted.
 // Flags given on the command line win over the file.
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
+
+/** The YAML parser, loaded when a --config is read: loading it costs 30 ms that a run without a file should not pay. */
+const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields';
 
@@ -66,11 +69,12 @@ export function readConfigFile(path: string): FileOptions {
   } catch (err) {
     throw new UsageError(`--config ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a YAML file`);
   }
+  const yaml = loadYaml();
   let doc: unknown;
   try {
-    doc = parse(text, { uniqueKeys: true });
+    doc = yaml.parse(text, { uniqueKeys: true });
   } catch (err) {
-    if (err instanceof YAMLParseError) throw new UsageError(`--config ${path} is not valid YAML: ${err.message.split('\n')[0]}`);
+    if (err instanceof yaml.YAMLParseError) throw new UsageError(`--config ${path} is not valid YAML: ${err.message.split('\n')[0]}`);
     throw err;
   }
   const bad = (key: string, expected: string, got: unknown): never => {

@@ -17,7 +17,7 @@ import { flowIdFor } from '../core/flow-id.js';
 import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
-import { WorkerProcessResolver } from '../sources/procfs/process-resolver.js';
+import { LocalProcessResolver } from '../sources/procfs/process-resolver.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
@@ -146,7 +146,7 @@ async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
   checkOutput(config.output);
   const source = buildSource(config);
-  const processes = new WorkerProcessResolver(config.procRoot);
+  const processes = LocalProcessResolver.forRoot(config.procRoot);
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
   const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns);
   const feed = await startFeed(config);

@@ -1,8 +1,8 @@
 // Every /proc read goes through a ProcFs bound to a root (--proc-root), so a
 // container with the host's /proc mounted elsewhere, and tests with a fake
-// tree in fixtures/, run the same code. Synchronous on purpose: it runs in a
-// worker thread (process-worker.ts), where sync calls are 3-4x faster than
-// fs.promises' threadpool round trips (kernel-notes.md §5).
+// tree in fixtures/, run the same code. Synchronous on purpose: sync calls are
+// 3-4x faster than fs.promises' threadpool round trips (kernel-notes.md §5),
+// and the long walk (the full scan) runs in scan threads (process-resolver.ts).
 import * as fs from 'node:fs';
 
 export interface ProcStat {

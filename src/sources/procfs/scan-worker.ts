@@ -1,5 +1,6 @@
 // A helper thread for the one full /proc scan: reads the fd links of the pids
-// it is given and sends the scans back. The table itself stays in process-worker.
+// it is given and sends the scans back. The table itself stays on the main thread
+// (process-resolver.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { nodeProcFs } from './proc-fs.js';
 import { scanPidFds } from './process-table.js';

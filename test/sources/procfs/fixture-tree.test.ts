@@ -1,14 +1,16 @@
 // The process table on the fake /proc tree in fixtures/ (real files and
-// symlinks, read through nodeProcFs), inline and in its worker thread.
+// symlinks, read through nodeProcFs), with its full scan on this thread and split over scan threads.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { nodeProcFs } from '../../../src/sources/procfs/proc-fs.js';
-import { InlineProcessResolver, WorkerProcessResolver } from '../../../src/sources/procfs/process-resolver.js';
+import { LocalProcessResolver } from '../../../src/sources/procfs/process-resolver.js';
 import { ProcessTable } from '../../../src/sources/procfs/process-table.js';
 
 const PROC = fileURLToPath(new URL('../../../fixtures/hosts/basic/proc', import.meta.url));
-// The worker runs compiled code: `npm test` builds dist/ first.
-const WORKER = new URL('../../../dist/sources/procfs/process-worker.js', import.meta.url);
+// The scan threads run compiled code: `npm test` builds dist/ first.
+const SCAN_WORKER = new URL('../../../dist/sources/procfs/scan-worker.js', import.meta.url);
+/** A resolver that splits even this tiny tree's full scan over two threads. */
+const threaded = (): LocalProcessResolver => new LocalProcessResolver(nodeProcFs(PROC), { procRoot: PROC, splitFds: 0, scanWorkerUrl: SCAN_WORKER });
 // Socket inodes as the fixture's links name them.
 const LISTENER_8080 = 228731;
 const ACCEPTED = 228757;
@@ -27,23 +29,40 @@ describe('ProcessTable on fixtures/hosts/basic/proc', () => {
     ]);
   });
 
-  it('gives the same answers inline and from the worker thread', async () => {
+  it('gives the same answers with the full scan on this thread and split over scan threads', async () => {
     const req = { inodes: [LISTENER_8080, ACCEPTED, CLIENT], gone: [], hints: [] };
-    const inline = new InlineProcessResolver(nodeProcFs(PROC));
-    const worker = new WorkerProcessResolver(PROC, WORKER);
+    const here = new LocalProcessResolver(nodeProcFs(PROC));
+    const split = threaded();
     try {
-      await Promise.all([inline.prime(), worker.prime()]);
-      const [a, b] = await Promise.all([inline.resolve(req), worker.resolve(req)]);
-      expect(b.owners).toEqual(a.owners);
-      expect(b.processes).toEqual(a.processes);
+      const [a, b] = await Promise.all([here.prime(), split.prime()]);
+      expect(b.fdDirs).toBe(a.fdDirs);
+      const [x, y] = await Promise.all([here.resolve(req), split.resolve(req)]);
+      expect(x.scan.tier).toBe(0); // answered from the table the full scan built
+      expect(y.owners).toEqual(x.owners);
+      expect(y.processes).toEqual(x.processes);
     } finally {
-      await worker.close();
+      await split.close();
     }
   });
 
+  it('does a scan thread\'s share itself when the thread cannot start', async () => {
+    const broken = new LocalProcessResolver(nodeProcFs(PROC), { procRoot: PROC, splitFds: 0, scanWorkerUrl: new URL('file:///nonexistent/scan-worker.js') });
+    expect(await broken.prime()).toMatchObject({ fdDirs: 5 });
+    expect((await broken.resolve({ inodes: [CLIENT], gone: [], hints: [] })).owners).toEqual([1200]);
+  });
+
+  it('a lookup waits for the full scan under way', async () => {
+    const split = threaded();
+    const primed = split.prime();
+    const r = await split.resolve({ inodes: [ACCEPTED], gone: [], hints: [] });
+    expect(r).toMatchObject({ owners: [1101], scan: { tier: 0 } });
+    await primed;
+  });
+
   it('rejects requests, instead of hanging, once closed', async () => {
-    const worker = new WorkerProcessResolver(PROC, WORKER);
-    await worker.close();
-    await expect(worker.resolve({ inodes: [1], gone: [], hints: [] })).rejects.toThrow(/closed/);
+    const split = threaded();
+    await split.close();
+    await expect(split.resolve({ inodes: [1], gone: [], hints: [] })).rejects.toThrow(/closed/);
+    await expect(split.prime()).rejects.toThrow(/closed/);
   });
 });
