@@ -64,7 +64,7 @@ interface PidState {
   /** fd count (st_size) at the last check, or -1 when the kernel does not count (before 6.2). */
   fdCountNow: number;
   /** fd name -> socket inode, or 0 for anything that is not a socket. */
-  fds: Map<string, number>;
+  fds: Map<number, number>;
   /** It lost a socket since its fds were last listed. */
   dirty: boolean;
   /** Its fds cannot be read (EACCES). */
@@ -81,7 +81,8 @@ export interface PidScan {
   readonly pid: number;
   readonly start: number;
   readonly comm: string;
-  readonly names: string[];
+  /** fd numbers, parallel to `inodes`. */
+  readonly fds: number[];
   readonly inodes: number[];
   readonly denied: boolean;
 }
@@ -90,7 +91,7 @@ export interface PidScan {
 export function scanPidFds(fs: ProcFs, pid: number): PidScan | undefined {
   const stat = readStat(fs, pid);
   if (!stat) return undefined;
-  const scan: PidScan = { pid, start: stat.startTime, comm: stat.comm, names: [], inodes: [], denied: false };
+  const scan: PidScan = { pid, start: stat.startTime, comm: stat.comm, fds: [], inodes: [], denied: false };
   let names: string[];
   try {
     names = fs.readdir(`${pid}/fd`);
@@ -100,9 +101,9 @@ export function scanPidFds(fs: ProcFs, pid: number): PidScan | undefined {
   for (const name of names) {
     try {
       scan.inodes.push(socketInode(fs.readlink(`${pid}/fd/${name}`)));
-      scan.names.push(name);
+      scan.fds.push(Number(name));
     } catch (err) {
-      if (isDenied(err)) return { ...scan, names: [], inodes: [], denied: true };
+      if (isDenied(err)) return { ...scan, fds: [], inodes: [], denied: true };
       // closed since the listing
     }
   }
@@ -185,14 +186,14 @@ export class ProcessTable {
       if (!scan) continue;
       this.#forget(scan.pid);
       const st: PidState = {
-        pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.names.length, fdCountNow: -1, fds: new Map(),
+        pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
         dirty: false, denied: scan.denied, checkedIn: this.#request, info: undefined,
       };
       this.#pids.set(scan.pid, st);
       if (scan.denied) continue;
       fdDirs++;
-      links += scan.names.length;
-      scan.names.forEach((name, i) => st.fds.set(name, scan.inodes[i] ?? 0));
+      links += scan.fds.length;
+      scan.fds.forEach((fd, i) => st.fds.set(fd, scan.inodes[i] ?? 0));
       for (const ino of scan.inodes) if (ino !== 0) this.#claim(ino, st, undefined);
     }
     return { tier: 3, fdDirs, links, ms: performance.now() - t0 };
@@ -294,30 +295,30 @@ export class ProcessTable {
    * count grew by, plus one for every closed socket and one to spare.
    */
   #probe(st: PidState, c: Counters, missing: Set<number>): void {
-    const stale: string[] = [];
-    for (const [name, ino] of st.fds) if (ino !== 0 && !this.#owner.has(ino)) stale.push(name);
+    const stale: number[] = [];
+    for (const [fd, ino] of st.fds) if (ino !== 0 && !this.#owner.has(ino)) stale.push(fd);
     const grew = st.fdCountNow > 0 ? Math.max(0, st.fdCountNow - st.fdCount) : 0;
     const candidates = stale;
     for (let fd = 0, want = grew + stale.length + 1; want > 0; fd++) {
-      if (st.fds.has(String(fd))) continue;
-      candidates.push(String(fd));
+      if (st.fds.has(fd)) continue;
+      candidates.push(fd);
       want--;
     }
-    for (const name of candidates) {
+    for (const fd of candidates) {
       let target: string;
       try {
-        target = this.#fs.readlink(`${st.pid}/fd/${name}`);
+        target = this.#fs.readlink(`${st.pid}/fd/${fd}`);
       } catch (err) {
         if (isDenied(err)) {
           st.denied = true;
           return;
         }
-        st.fds.delete(name); // not open (or the process exited: the next listing finds out)
+        st.fds.delete(fd); // not open (or the process exited: the next listing finds out)
         continue;
       }
       c.links++;
       const ino = socketInode(target);
-      st.fds.set(name, ino);
+      st.fds.set(fd, ino);
       if (ino !== 0) this.#claim(ino, st, missing);
     }
     st.dirty = false;
@@ -338,11 +339,12 @@ export class ProcessTable {
     }
     c.fdDirs++;
     const old = st.fds;
-    const next = new Map<string, number>();
+    const next = new Map<number, number>();
     for (const name of names) {
-      const prev = old.get(name);
+      const fd = Number(name);
+      const prev = old.get(fd);
       if (prev !== undefined && !this.#mustReread(prev, pid, mode)) {
-        next.set(name, prev);
+        next.set(fd, prev);
         continue;
       }
       let target: string;
@@ -357,11 +359,11 @@ export class ProcessTable {
         continue; // closed since the listing
       }
       c.links++;
-      next.set(name, socketInode(target));
+      next.set(fd, socketInode(target));
     }
     // Release what this process no longer holds, then claim what it does.
-    for (const [name, ino] of old) {
-      if (ino !== 0 && next.get(name) !== ino && this.#owner.get(ino) === pid) this.#owner.delete(ino);
+    for (const [fd, ino] of old) {
+      if (ino !== 0 && next.get(fd) !== ino && this.#owner.get(ino) === pid) this.#owner.delete(ino);
     }
     for (const ino of next.values()) if (ino !== 0) this.#claim(ino, st, missing);
     st.fds = next;
