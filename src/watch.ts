@@ -29,6 +29,8 @@ export interface WatchDeps {
   readonly flowId: (s: SocketRecord) => string;
   /** One-line notices for stderr. */
   readonly warn: (message: string) => void;
+  /** Called after each poll is written (main.ts: a GC, so dead dump buffers go back at once). */
+  readonly afterPoll?: () => void;
 }
 
 export interface WatchOptions {
@@ -162,6 +164,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       directions: tracker.directions(),
     };
     events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
+    deps.afterPoll?.();
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (last) return { polls: seq, events, ended: 'stopped' };

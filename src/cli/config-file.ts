@@ -14,6 +14,7 @@
 // Flags given on the command line win over the file.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../errors.js';
 
 /** The YAML parser, loaded when a --config is read: loading it costs 30 ms that a run without a file should not pay. */
@@ -74,7 +75,7 @@ export function readConfigFile(path: string): FileOptions {
   try {
     doc = yaml.parse(text, { uniqueKeys: true });
   } catch (err) {
-    if (err instanceof yaml.YAMLParseError) throw new UsageError(`--config ${path} is not valid YAML: ${err.message.split('\n')[0]}`);
+    if (err instanceof yaml.YAMLParseError) throw new UsageError(`--config ${path} is not valid YAML: ${(err.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
     throw err;
   }
   const bad = (key: string, expected: string, got: unknown): never => {
@@ -102,8 +103,10 @@ function check(key: string, kind: Kind, value: unknown, bad: (key: string, expec
     case 'string':
       return typeof value === 'string' && value !== '' ? value : bad(key, 'must be a non-empty string', value);
     case 'duration':
-      // 10s, 500ms (checked like the flag); -1s for flow-period
-      return typeof value === 'string' ? value : bad(key, 'must be a duration like "10s" or "500ms"', value);
+      // 10s, 500ms; -1s for flow-period. The range is checked with the flag's.
+      return typeof value === 'string' && !('error' in parseDuration(key === 'flow-period' ? value.replace(/^\s*-/, '') : value))
+        ? value
+        : bad(key, 'must be a duration like "10s" or "500ms"', value);
     case 'list':
       if (typeof value === 'string') return key === 'protocol' || key === 'events' ? value : [value];
       if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return key === 'protocol' || key === 'events' ? value.join(',') : value;

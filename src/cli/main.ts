@@ -9,6 +9,7 @@ import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
+import { terminalSafe } from '../output/sanitize.js';
 import { takeTerminal } from './terminal.js';
 import { makeFilter } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
@@ -21,6 +22,7 @@ import { LocalProcessResolver } from '../sources/procfs/process-resolver.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
+import { collectYoung } from '../runtime-gc.js';
 import type { Config } from './options.js';
 import { parseArgs } from './program.js';
 
@@ -34,8 +36,9 @@ const DUMP_READ_BYTES = 32_768;
  * and doubles that; kernel-notes.md §4).
  */
 const DESTROY_BUFFER_BYTES = 8 * 1024 * 1024;
+/** One line on stderr. Messages quote what the user, a file or a process gave: no control character reaches the terminal raw. */
 const say = (message: string): void => {
-  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  process.stderr.write(`${PROGRAM}: ${terminalSafe(message)}\n`);
 };
 
 function packageVersion(): string {
@@ -187,6 +190,7 @@ async function run(config: Config): Promise<number> {
         feed,
         flowId: flowIdFor(bootId(config.procRoot)),
         warn: say,
+        afterPoll: collectYoung,
       },
       {
         periodMs: config.periodMs,

@@ -120,7 +120,7 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
   const names = text.split(',').map((n) => n.trim().toLowerCase());
   const bad = names.find((n) => !allowed.includes(n as T));
   if (bad !== undefined || names.length === 0) {
-    throw new UsageError(`${flag} "${text}" ${bad === '' || bad === undefined ? 'has an empty name' : `has "${bad}"`}; expected a comma-separated list of ${allowed.join(', ')}`);
+    throw new UsageError(`${flag} "${text}" ${bad === '' || bad === undefined ? 'has an empty name' : `has an unknown name "${bad}"`}; expected a comma-separated list of ${allowed.join(', ')}`);
   }
   return [...new Set(names)] as T[];
 }

@@ -59,6 +59,12 @@ export function buildProgram(io: ProgramIO): Command {
     .configureOutput({ writeOut: io.writeOut, writeErr: () => undefined });
 }
 
+/** Whether `flag` (as typed) is an option that takes a value: the next argument is its value. */
+function takesValue(program: Command, flag: string): boolean {
+  const o = program.options.find((x) => x.long === flag || x.short === flag);
+  return o !== undefined && (o.required || o.optional);
+}
+
 /** Parses argv (without node and script). Throws UsageError with one line for anything wrong. */
 export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
   const program = buildProgram(io);
@@ -68,6 +74,10 @@ export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
         return { kind: 'exit', code: 0 };
+      }
+      if (err.code === 'commander.excessArguments') {
+        const extra = args.find((a, i) => !a.startsWith('-') && !(i > 0 && takesValue(program, args[i - 1]!)));
+        throw new UsageError(`unexpected argument "${extra ?? ''}"; socketwatch takes options only, see socketwatch --help`);
       }
       const message = err.message
         .replace(/^error: /, '')
