@@ -2,6 +2,7 @@
 // until told to stop. Destroy notifications (when there are) are taken in with
 // each dump.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monotonicMs } from './core/clock.js';
 import { toEventDocs, type EventSelection, type PollContext } from './core/event.js';
 import { decorate, type Decoration } from './core/filter.js';
 import { FlowTracker, type SocketEvent } from './core/flows.js';
@@ -89,12 +90,14 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
 
   for (let seq = 1; ; seq++) {
     const startedAt = new Date();
-    const wall = startedAt.getTime();
+    // Deadlines and flow times on the monotonic clock; wall time only for what is shown (core/clock.ts).
+    const mono = monotonicMs();
+    const wallOffsetMs = startedAt.getTime() - mono;
     const startedMs = performance.now();
     // Counters make a dump ~3x bigger: only when a flow report is due, or when
     // closed sockets must be told from dumps (no notifications). A one-shot run
     // closes nothing: it needs them only for a snapshot of flows.
-    const counters = opts.once ? opts.events.flow : wantsEnds && (!deps.feed?.healthy || tracker.countersDue(wall));
+    const counters = opts.once ? opts.events.flow : wantsEnds && (!deps.feed?.healthy || tracker.countersDue(mono));
     let dump;
     try {
       dump = await deps.source.dump({ counters });
@@ -114,10 +117,10 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
 
     const diff = table.apply(dump.cursor(), counters);
     // Closed listeners stay known a little: notifications of what they accepted may still come.
-    listeners.sweep(wall);
-    for (const s of diff.closed) if (isListening(s)) listeners.retire(s, wall + LISTENER_MEMORY_MS);
+    listeners.sweep(mono);
+    for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
-    const fresh = tracker.fresh(diff.opened, destroyed, wall, seq > 1 && deps.feed?.healthy === true);
+    const fresh = tracker.fresh(diff.opened, destroyed, mono, seq > 1 && deps.feed?.healthy === true);
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich(fresh, diff.closed, listeners, performance.now() + opts.dnsTimeoutMs);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
@@ -130,10 +133,10 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
 
     const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
     const socketEvents: SocketEvent[] = [
-      ...tracker.open(outcome.sockets, wall, seq === 1),
+      ...tracker.open(outcome.sockets, mono, seq === 1),
       ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
-      ...tracker.gone(diff.closed, wall),
-      ...tracker.report(wall, openedNow, opts.once && opts.events.flow),
+      ...tracker.gone(diff.closed, mono),
+      ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
     ];
     const missed = tracker.counts.missed - missedBefore;
     missedBefore = tracker.counts.missed;
@@ -144,6 +147,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       startedMs,
       periodMs: opts.once ? undefined : opts.periodMs,
       hostName: deps.hostName,
+      wallOffsetMs,
     };
     const now = performance.now();
     const meta: PollMeta = {

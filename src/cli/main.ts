@@ -27,6 +27,8 @@ import type { Config } from './options.js';
 import { parseArgs } from './program.js';
 
 const PROGRAM = 'socketwatch';
+/** Each stops the watch cleanly: the poll under way is finished and written, then exit 0. A second one exits at once (130). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const DUMP_TIMEOUT_MS = 10_000;
 /** 32 KiB reads: the largest datagram the kernel builds for a dump; measured fastest (see README, "Performance"). */
 const DUMP_READ_BYTES = 32_768;
@@ -163,8 +165,8 @@ async function run(config: Config): Promise<number> {
     say(`${signal} again: exiting without finishing the current poll`);
     process.exit(130);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal hung up (or a supervisor asks to stop). There is nothing to reload.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
@@ -211,8 +213,7 @@ async function run(config: Config): Promise<number> {
     feed?.close();
     reverse?.close();
     await processes.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 

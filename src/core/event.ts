@@ -17,6 +17,8 @@ export interface PollContext {
   /** metricset.period in ms; undefined for a one-shot run. */
   readonly periodMs: number | undefined;
   readonly hostName: string;
+  /** Wall clock minus monotonic clock at this poll: flow times are monotonic, shown as wall time (core/clock.ts). */
+  readonly wallOffsetMs: number;
 }
 
 export interface EndpointDoc {
@@ -132,8 +134,8 @@ export function openedDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): S
 function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'socket_closed' | 'network_flow'): SocketEventDoc {
   const types = action === 'socket_closed' || f.final ? ['connection', 'end'] : ['connection'];
   const doc = baseDoc(e, ctx, action, types);
-  if (f.startMs !== undefined) doc.event.start = new Date(f.startMs).toISOString();
-  doc.event.end = new Date(f.endMs).toISOString();
+  if (f.startMs !== undefined) doc.event.start = new Date(f.startMs + ctx.wallOffsetMs).toISOString();
+  doc.event.end = new Date(f.endMs + ctx.wallOffsetMs).toISOString();
   // The connection's lifetime as far as socketwatch knows it.
   if (f.startMs !== undefined) doc.event.duration = Math.max(0, Math.round((f.endMs - f.startMs) * 1e6));
   if (action === 'network_flow' || f.final) doc.flow = { id: f.id, final: f.final, complete: f.complete };

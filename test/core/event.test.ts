@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { communityId } from '../../src/core/community-id.js';
-import { openedDoc as toEventDoc, type PollContext } from '../../src/core/event.js';
+import { openedDoc as toEventDoc, toEventDocs, type PollContext } from '../../src/core/event.js';
 import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
-const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 1000, periodMs: 10_000, hostName: 'host.example.com' };
+const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 1000, periodMs: 10_000, hostName: 'host.example.com', wallOffsetMs: 0 };
 const proc = { pid: 4242, name: 'nginx', executable: '/usr/sbin/nginx', args: ['nginx', '-g', 'daemon off;'], commandLine: 'nginx -g daemon off;' };
 const user = { id: '33', name: 'www-data', fullName: 'www-data' };
 const sock = (p: Partial<SocketRecord>): SocketRecord => ({
@@ -76,5 +76,31 @@ describe('openedDoc (Metricbeat\'s event)', () => {
     const out = toEventDoc(e, ctx, 1000);
     expect(out.process).not.toHaveProperty('executable');
     expect(out.user).toEqual({ id: '5555' });
+  });
+});
+
+describe('flow times (monotonic inside, wall clock shown)', () => {
+  const none = { bytes: undefined, packets: undefined };
+  const closed = (startMs: number, endMs: number) => ({
+    kind: 'closed' as const,
+    socket: enriched(sock({}), 'ingress'),
+    flow: { id: 'f', startMs, endMs, complete: true, final: true, totals: { local: none, remote: none }, endedBy: 'notification' as const },
+  });
+  const select = { opened: false, closed: true, flow: false };
+
+  it('shows start and end on the wall clock of the poll, the duration from the monotonic times', () => {
+    const wallOffsetMs = Date.parse('2026-11-22T10:00:00.000Z') - 5_000; // monotonic 5,000 ms is 10:00:00
+    const [doc] = toEventDocs(closed(5_000, 7_500), { ...ctx, wallOffsetMs }, 0, select);
+    expect(doc?.event.start).toBe('2026-11-22T10:00:00.000Z');
+    expect(doc?.event.end).toBe('2026-11-22T10:00:02.500Z');
+    expect(doc?.event.duration).toBe(2_500_000_000);
+  });
+
+  it('after the wall clock jumps back an hour, times follow it and the duration stays true', () => {
+    const before = Date.parse('2026-11-22T10:00:00.000Z') - 5_000;
+    const [doc] = toEventDocs(closed(5_000, 7_500), { ...ctx, wallOffsetMs: before - 3_600_000 }, 0, select);
+    expect(doc?.event.start).toBe('2026-11-22T09:00:00.000Z');
+    expect(doc?.event.end).toBe('2026-11-22T09:00:02.500Z');
+    expect(doc?.event.duration).toBe(2_500_000_000);
   });
 });

@@ -63,7 +63,7 @@ describe('socketTuple and makeFilter', () => {
 });
 
 describe('decorate', () => {
-  const ctx = { timestamp: 't', startedMs: 0, periodMs: undefined, hostName: 'h' };
+  const ctx = { timestamp: 't', startedMs: 0, periodMs: undefined, hostName: 'h', wallOffsetMs: 0 };
   it('sets the sensor-style event.id, tags and fields (under fields, or at the root)', () => {
     const doc = decorate(openedDoc(enriched(), ctx, 0), { tags: ['web', 'prod'], fields: { env: 'prod', 'team.name': 'core', n: 3 }, fieldsUnderRoot: false });
     expect(doc.event).toMatchObject({ id: 'socketwatch|net.socket@web|opened@198.51.100.7:443|0' });

@@ -135,11 +135,12 @@ describe('socketwatch --period (watching)', () => {
     expect(cli.stderr).not.toMatch(/Error|at /);
   });
 
-  it('stops on SIGINT too, with a complete last line', async () => {
+  // SIGHUP: the terminal went away (or a supervisor asks it to stop): a clean stop, as for SIGTERM.
+  it.each(['SIGINT', 'SIGHUP'] as const)('stops on %s too, with a complete last line', async (signal) => {
     const cli = new LiveCli(['--period', '100ms', '--format', 'json']);
     cleanup.push(() => cli.kill('SIGKILL'));
     await cli.waitFor((lines) => lines.some((l) => l.includes('"poll":{"seq":2,')));
-    cli.kill('SIGINT');
+    cli.kill(signal);
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     // Every document written is complete: the output parses as a stream of JSON documents.
     const text = cli.lines.join('\n').trimEnd();

@@ -9,7 +9,7 @@ import { formatNames, formatters } from '../../src/output/registry.js';
 import { terminalSafe } from '../../src/output/sanitize.js';
 import { fitWidths } from '../../src/output/table.js';
 
-const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 0, periodMs: 1000, hostName: 'h' };
+const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 0, periodMs: 1000, hostName: 'h', wallOffsetMs: 0 };
 const meta: PollMeta = {
   seq: 3, startedAt: new Date('2026-11-22T10:00:00Z'), hostName: 'h', periodMs: 1000, sockets: 10, opened: 2, closed: 1,
   dumpMs: 1.5, enrichMs: 2.25, durationMs: 4, processScan: undefined, dns: undefined, notifications: undefined,

@@ -18,7 +18,7 @@ const meta = (seq: number, count: number): PollMeta => ({
   processScan: undefined, dns: undefined, notifications: undefined,
   summary: summarize(Array.from({ length: count }, () => ({ transport: 'tcp' as const, state: TcpState.ESTABLISHED }))), directions: { listening: 0, ingress: 0, egress: count },
 });
-const ctx = { timestamp: 't', startedMs: 0, periodMs: 1000, hostName: 'h' };
+const ctx = { timestamp: 't', startedMs: 0, periodMs: 1000, hostName: 'h', wallOffsetMs: 0 };
 /** The frame as the lines a terminal would show. */
 const lines = (frame: string): string[] =>
   frame.replace(`${ESC}[?2026h${ESC}[H`, '').replace(`${ESC}[J${ESC}[?2026l`, '').split('\r\n').map((l) => l.replace(`${ESC}[K`, ''));

@@ -4,8 +4,12 @@
 // aborts it (a multicast overflow seen by epoll first), only it dies: the
 // parent restarts it.
 //   node destroy-child.js <groups, comma-separated> <receive buffer bytes>
+import { monotonicMs } from '../../core/clock.js';
 import { frame, FrameKind } from './destroy-protocol.js';
 import { openDestroySubscription } from './netlink-socket.js';
+import { collectYoung } from '../../runtime-gc.js';
+
+let gcTimer: NodeJS.Timeout | undefined;
 
 const [groupsArg = '', bufferArg = '0'] = process.argv.slice(2);
 const groups = groupsArg.split(',').filter(Boolean).map(Number);
@@ -20,8 +24,13 @@ process.stdin.on('end', () => process.exit(0)).resume(); // so is this: it close
 try {
   const sub = await openDestroySubscription(groups, Number(bufferArg), {
     datagram: (buf) => {
+      // Each datagram's buffer is freed only when the GC collects it: collect soon after a burst (runtime-gc.ts).
+      gcTimer ??= setTimeout(() => {
+        gcTimer = undefined;
+        collectYoung();
+      }, 200).unref();
       const stamped = Buffer.allocUnsafe(8 + buf.length);
-      stamped.writeDoubleLE(Date.now(), 0);
+      stamped.writeDoubleLE(monotonicMs(), 0); // the parent's clock for flow times (core/clock.ts)
       buf.copy(stamped, 8);
       send(FrameKind.DATAGRAM, stamped);
     },
