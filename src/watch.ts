@@ -135,7 +135,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const socketEvents: SocketEvent[] = [
       ...tracker.open(outcome.sockets, mono, seq === 1),
       ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
-      ...tracker.gone(diff.closed, mono),
+      ...tracker.gone(diff.closed, mono, diff.ended),
       ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
     ];
     const missed = tracker.counts.missed - missedBefore;

@@ -75,7 +75,7 @@ export class FlowTracker {
   /** New TIME_WAIT rows nothing explains yet: their connection's notification may be a moment behind the dump. */
   readonly #heldTimeWait = new Map<SocketKey, SocketRecord>();
   /** Vanished from a dump; waiting for the notification until the given time. */
-  readonly #pendingGone = new Map<SocketKey, { live: Live; until: number; goneMs: number }>();
+  readonly #pendingGone = new Map<SocketKey, { live: Live; until: number; goneMs: number; notifiable: boolean }>();
   /** Closed: cookie and 4-tuple -> forget after. Insertion order is time order. */
   readonly #closedKeys = new Map<SocketKey, number>();
   readonly #closedTuples = new Map<string, number>();
@@ -187,30 +187,35 @@ export class FlowTracker {
   }
 
   /**
-   * Step 4: sockets the dump no longer lists. With notifications, they wait
-   * `graceMs` for theirs; then (or at once, without) they close with the last
-   * counters seen.
+   * Step 4: sockets the dump no longer lists, and (`ended`) those it now lists
+   * in TIME_WAIT. With notifications, they wait `graceMs` for theirs; then (or
+   * at once, without) they close with the last counters seen.
    */
-  gone(records: readonly SocketRecord[], nowMs: number): SocketEvent[] {
+  gone(records: readonly SocketRecord[], nowMs: number, ended: readonly SocketRecord[] = []): SocketEvent[] {
     for (const s of records) {
       if (this.#silent.delete(s.key)) continue;
       if (this.#heldTimeWait.delete(s.key)) {
         this.counts.missed++; // a TIME_WAIT row that came and went unexplained
         continue;
       }
-      const live = this.#takeLive(s.key);
-      if (!live) continue;
-      this.#pendingGone.set(s.key, { live, until: nowMs + this.#opts.graceMs, goneMs: nowMs });
+      this.#pend(s, nowMs, notified(s));
     }
+    // Seen alive, now in TIME_WAIT: closed as surely as if gone (only its notification can be late or lost).
+    for (const s of ended) this.#pend(s, nowMs, true);
     const events: SocketEvent[] = [];
     for (const [key, p] of this.#pendingGone) {
       if (p.until > nowMs) continue;
       this.#pendingGone.delete(key);
       this.#closedKeys.set(key, nowMs + this.#opts.tombstoneMs);
-      if (this.#opts.graceMs > 0 && notified(p.live.socket.socket)) this.counts.missed++;
+      if (this.#opts.graceMs > 0 && p.notifiable) this.counts.missed++;
       events.push(this.#closed(p.live, p.goneMs, 'dump', false));
     }
     return events;
+  }
+
+  #pend(s: SocketRecord, nowMs: number, notifiable: boolean): void {
+    const live = this.#takeLive(s.key);
+    if (live) this.#pendingGone.set(s.key, { live, until: nowMs + this.#opts.graceMs, goneMs: nowMs, notifiable });
   }
 
   /**

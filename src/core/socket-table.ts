@@ -1,12 +1,19 @@
 // The previous dump, and what changed since: the heart of "report new sockets".
 import type { SocketCursor, SocketKey, SocketRecord } from './model.js';
 import { newStateCounts, stateSlot, type StateCounts } from './summary.js';
+import { TcpState } from './tcp-states.js';
 
 export interface TableDiff {
   /** Sockets whose identity was not in the previous dump, in dump order. */
   readonly opened: SocketRecord[];
   /** Sockets of the previous dump that this dump no longer has. */
   readonly closed: SocketRecord[];
+  /**
+   * Known TCP sockets this dump shows in TIME_WAIT: the connection closed (the
+   * full socket was destroyed, its minisock kept the cookie) — its destroy
+   * notification may have been lost, and the row may stay a minute.
+   */
+  readonly ended: SocketRecord[];
   /** Sockets in this dump. */
   readonly total: number;
   /** The dump's sockets by transport and state (for the summary), counted on the way. */
@@ -43,6 +50,7 @@ export class SocketTable {
   apply(cursor: SocketCursor, refresh = false): TableDiff {
     const generation = ++this.#generation;
     const opened: SocketRecord[] = [];
+    const ended: SocketRecord[] = [];
     const states = newStateCounts();
     let total = 0;
     while (cursor.next()) {
@@ -56,7 +64,10 @@ export class SocketTable {
       } else if (entry.seen !== generation) {
         entry.seen = generation;
         const state = cursor.state();
-        if (entry.record.state !== state) entry.record.state = state;
+        if (entry.record.state !== state) {
+          entry.record.state = state;
+          if (state === TcpState.TIME_WAIT && entry.record.transport === 'tcp') ended.push(entry.record);
+        }
         states[stateSlot(entry.record.transport, state)]!++;
         if (refresh) {
           if (entry.record.transport === 'tcp') {
@@ -80,6 +91,6 @@ export class SocketTable {
         }
       }
     }
-    return { opened, closed, total, states };
+    return { opened, closed, ended, total, states };
   }
 }

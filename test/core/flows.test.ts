@@ -111,6 +111,32 @@ describe('FlowTracker', () => {
     expect(t.counts.missed).toBe(1);
   });
 
+  it('seen alive, then in TIME_WAIT with no notification (the listener was down): closed after the grace, counted missed, and once only', () => {
+    const t = tracker();
+    const s = rec({ counters: final });
+    t.open([enrich(s)], 1000, false);
+    const tw = { ...s, state: TcpState.TIME_WAIT }; // the same cookie: the table reports it as ended, not gone
+    expect(t.gone([], 2000, [tw])).toEqual([]); // waiting for the notification
+    expect(t.directions().egress).toBe(0);
+    const [closed] = t.gone([], 3000);
+    expect(closed).toMatchObject({ kind: 'closed', flow: { startMs: 1000, endMs: 2000, endedBy: 'dump' } });
+    expect(t.counts.missed).toBe(1);
+    // the notification after all, or the TIME_WAIT row expiring a minute later: nothing more
+    expect(t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 3500 }], unseen)).toEqual([]);
+    expect(t.gone([tw], 62_000)).toEqual([]);
+  });
+
+  it('in TIME_WAIT and its notification within the grace: the notification wins', () => {
+    const t = tracker();
+    const s = rec();
+    t.open([enrich(s)], 1000, false);
+    t.gone([], 2000, [{ ...s, state: TcpState.TIME_WAIT }]);
+    const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 2100 }], unseen);
+    expect(closed).toMatchObject({ kind: 'closed', flow: { endedBy: 'notification', endMs: 2100 } });
+    expect(t.gone([], 5000)).toEqual([]);
+    expect(t.counts.missed).toBe(0);
+  });
+
   it('without notifications, gone means closed at once and nothing is missed', () => {
     const t = tracker({ graceMs: 0 });
     const s = rec();

@@ -22,6 +22,16 @@ class ListCursor implements SocketCursor {
 const keys = (rs: readonly SocketRecord[]): SocketKey[] => rs.map((r) => r.key);
 
 describe('SocketTable', () => {
+  it('names known TCP sockets that turned TIME_WAIT (closed, the minisock kept the cookie), once', () => {
+    const t = new SocketTable();
+    t.apply(new ListCursor([rec(1), rec(2), rec(3, TcpState.TIME_WAIT)]));
+    const d = t.apply(new ListCursor([rec(1, TcpState.TIME_WAIT), rec(2, TcpState.FIN_WAIT2), rec(3, TcpState.TIME_WAIT)]));
+    expect(keys(d.ended)).toEqual([1]);
+    expect(d.opened).toEqual([]);
+    expect(d.closed).toEqual([]);
+    expect(keys(t.apply(new ListCursor([rec(1, TcpState.TIME_WAIT), rec(2, TcpState.TIME_WAIT)])).ended)).toEqual([2]);
+  });
+
   it('reports every socket of the first dump as opened', () => {
     const t = new SocketTable();
     const d = t.apply(new ListCursor([rec(1), rec(2), rec(3)]));

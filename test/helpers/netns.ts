@@ -45,9 +45,10 @@ export class Netns {
     return cli;
   }
 
-  /** A process in the namespace that opens and holds sockets on request. */
-  async holder(): Promise<SocketHolder> {
-    const child = this.spawn(process.execPath, [HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** A process in the namespace that opens and holds sockets on request; `wrap`: a command to run it under (e.g. setpriv). */
+  async holder(wrap: readonly string[] = []): Promise<SocketHolder> {
+    const [cmd, ...args] = [...wrap, process.execPath, HOLDER];
+    const child = this.spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const holder = new SocketHolder(child);
     await holder.ready;
     return holder;

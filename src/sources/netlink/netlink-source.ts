@@ -183,7 +183,7 @@ export class NetlinkSource implements SocketSource {
       });
       this.#socket = opening.catch((err: unknown) => {
         this.#socket = undefined;
-        throw new SourceError(`cannot open a NETLINK_SOCK_DIAG socket: ${asError(err, '').message}`, { cause: err });
+        throw new SourceError(`cannot open a NETLINK_SOCK_DIAG socket: ${asError(err, '').message} (the socket table is read over netlink sock_diag: a seccomp profile, an LSM or a kernel without it refuses it)`, { cause: err });
       });
     }
     return this.#socket;

@@ -1,0 +1,216 @@
+// Things that go wrong on a real host, each made real: an unprivileged user, a
+// kernel that refuses netlink or IPv6 (a seccomp filter, as a hardened
+// container or a kernel without the family does it), processes that exit while
+// /proc is read, the notification listener killed, the wall clock stepped.
+// In each: no crash, no hang, and no collected event lost or told twice.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LiveCli, runCli } from '../helpers/cli.js';
+import { Netns } from '../helpers/netns.js';
+
+const DENY = fileURLToPath(new URL('../helpers/seccomp-deny.py', import.meta.url));
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
+const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+interface Ev {
+  '@timestamp': string;
+  event: { action: string; duration?: number; start?: string; end?: string };
+  network: { direction: string };
+  process?: { pid: number; name: string };
+  user?: { id: string };
+  source?: { port: number };
+  destination?: { port: number };
+  system: { socket: { local: { port: number }; remote?: { port: number }; cookie: string } };
+}
+interface Head {
+  poll: { seq: number; notifications?: { restarts: number; listening: boolean; missed: number } };
+}
+
+const cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+function space(): Netns {
+  const ns = Netns.create();
+  cleanup.push(() => ns.destroy());
+  return ns;
+}
+
+/** NDJSON events of a LiveCli. */
+const events = (cli: LiveCli): Ev[] => cli.lines.filter((l) => l.startsWith('{"@timestamp"') && l.includes('"event"')).map((l) => JSON.parse(l.replace(/,$/, '')) as Ev);
+/** Poll heads of a `--format json` LiveCli (each head line ends with the events array opening). */
+const heads = (cli: LiveCli): Head[] => cli.lines.filter((l) => l.includes('"poll":{"seq"')).map((l) => JSON.parse(l.endsWith('[') ? `${l}]}` : l) as Head);
+const touches = (e: Ev, port: number): boolean => e.system.socket.local.port === port || e.system.socket.remote?.port === port;
+
+describe('faults', () => {
+  it('as an unprivileged user: reports every socket, its own with their process, and says once what it cannot see', async () => {
+    const ns = space();
+    const root = await ns.holder();
+    const port = await root.listen('127.0.0.1');
+    await root.connect(port, '127.0.0.1', ['127.0.0.1']);
+    const nobody = await ns.holder(NOBODY);
+    const [mine] = await nobody.connect(port, '127.0.0.1', ['127.0.0.1']);
+    const cli = new LiveCli(['--period', '200ms', '--format', 'json'], ['ip', 'netns', 'exec', ns.name, ...NOBODY]);
+    cleanup.push(() => cli.kill('SIGKILL'));
+    // listener + root's pair + nobody's client and root's end of it; then several more polls
+    await cli.waitFor(() => events(cli).length >= 5 && heads(cli).length >= 5);
+    const evs = events(cli).filter((e) => touches(e, port));
+    expect(evs).toHaveLength(5);
+    const own = evs.find((e) => e.system.socket.local.port === mine);
+    expect(own?.process?.pid).toBe(nobody.child.pid); // ip netns exec and setpriv exec: the holder keeps the pid
+    expect(own?.process?.name).toBe('node');
+    expect(own?.user?.id).toBe('65534');
+    // root's sockets: no process (its /proc/<pid>/fd is closed to us), but the owner is known from the socket itself
+    for (const e of evs.filter((x) => x.system.socket.local.port !== mine)) {
+      expect(e.process).toBeUndefined();
+      expect(e.user?.id).toBe('0');
+    }
+    cli.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const lines = cli.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1); // said once, not every poll
+    expect(lines[0]).toMatch(/^socketwatch: permission denied reading the open files of \d+ process/);
+  });
+
+  it.each([
+    ['EACCES', /permission denied/],
+    ['EAFNOSUPPORT', /address family not supported/],
+  ])('netlink refused (%s): exit 1 with one clear line', async (errno, reason) => {
+    for (const args of [['--once'], ['--period', '1s', '--events', 'opened']]) {
+      const r = spawnSync('/usr/bin/python3', [DENY, 'netlink', errno, '--', process.execPath, fileURLToPath(new URL('../../bin/socketwatch.js', import.meta.url)), ...args], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^socketwatch: cannot open a NETLINK_SOCK_DIAG socket: .*/);
+      expect(lines[0]).toMatch(reason);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('IPv6 disabled: IPv4 sockets are reported as ever', async () => {
+    const ns = space();
+    for (const key of ['all', 'default', 'lo']) spawnSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.ipv6.conf.${key}.disable_ipv6=1`]);
+    const holder = await ns.holder();
+    const port = await holder.listen('127.0.0.1');
+    const [client] = await holder.connect(port, '127.0.0.1', ['127.0.0.1']);
+    // and every AF_INET6 socket refused, as on a kernel booted with ipv6.disable=1
+    const r = spawnSync('ip', ['netns', 'exec', ns.name, '/usr/bin/python3', DENY, 'inet6', 'EAFNOSUPPORT', '--', process.execPath, fileURLToPath(new URL('../../bin/socketwatch.js', import.meta.url)), '--once', '--format', 'ndjson'], { encoding: 'utf8', timeout: 20_000 });
+    // Nothing on stderr but, at most, the notice about processes more privileged than we are (pid 1 on some hosts).
+    expect(r.stderr.split('\n').filter((l) => l && !/^socketwatch: permission denied reading the open files of/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+    const evs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);
+    expect(evs.map((e) => e.network.direction).sort()).toEqual(['egress', 'ingress', 'listening']);
+    expect(evs.find((e) => e.network.direction === 'egress')?.source?.port).toBe(client);
+    expect(evs.every((e) => e.process?.name === 'node')).toBe(true);
+  });
+
+  it('processes exiting while /proc is read: no error, each socket reported once', async () => {
+    // Short-lived processes that hold a connection's fd for a few ms, 100 a second, while socketwatch polls every 50 ms.
+    const server = net.createServer((s) => s.on('error', () => undefined).resume());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    cleanup.push(() => server.close());
+    const cli = new LiveCli(['--period', '50ms', '--format', 'ndjson', '-4']);
+    cleanup.push(() => cli.kill('SIGKILL'));
+    await cli.waitFor(() => events(cli).some((e) => e.system.socket.local.port === port));
+    const clients: net.Socket[] = [];
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => undefined);
+      await new Promise((r) => c.once('connect', r));
+      clients.push(c);
+      // the child inherits the socket as fd 3 and exits; the parent closes its copy right away
+      spawn('sleep', [String(0.005 + Math.random() * 0.03)], { stdio: ['ignore', 'ignore', 'ignore', c] }).on('error', () => undefined);
+      setTimeout(() => c.destroy(), Math.random() * 30);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    cli.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stderr).not.toMatch(/internal error|Error|\n\s+at /);
+    const opened = events(cli).filter((e) => e.event.action === 'socket_opened');
+    const cookies = opened.map((e) => e.system.socket.cookie);
+    expect(new Set(cookies).size).toBe(cookies.length);
+    // Some of these connections lived across a poll: they were seen (most belonged to a sleep or to us).
+    expect(opened.filter((e) => touches(e, port)).length).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('the notification listener killed: restarted and counted; every connection closed meanwhile reported once', async () => {
+    const ns = space();
+    const holder = await ns.holder();
+    const port = await holder.listen('127.0.0.1');
+    const clients = await holder.connect(port, '127.0.0.1', ['127.0.0.1'], 20);
+    const cli = ns.liveCli(['--period', '300ms', '--events', 'opened,closed', '--format', 'json']);
+    await cli.waitFor(() => heads(cli).length >= 2);
+    const pid = cli.child.pid!;
+    const listener = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(listener, 'SIGKILL');
+    for (const c of clients.slice(0, 10)) await holder.close(c); // while it is down
+    await cli.waitFor(() => heads(cli).some((h) => (h.poll.notifications?.restarts ?? 0) >= 1 && h.poll.notifications?.listening === true));
+    for (const c of clients.slice(10)) await holder.close(c); // after it is back
+    const closedOf = (c: number) => events(cli).filter((e) => e.event.action === 'socket_closed' && e.network.direction === 'egress' && e.source?.port === c);
+    await cli.waitFor(() => clients.every((c) => closedOf(c).length >= 1));
+    await new Promise((r) => setTimeout(r, 1000)); // more polls: nothing told twice
+    for (const c of clients) expect(closedOf(c)).toHaveLength(1);
+    expect(cli.stderr).toMatch(/the destroy-notification listener died \(SIGKILL\); restarting it/);
+    cli.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('the wall clock stepped back an hour, then forward two: polls, flow reports and times carry on', async () => {
+    const ns = space();
+    const holder = await ns.holder();
+    const port = await holder.listen('127.0.0.1');
+    const clock = join(mkdtempSync(join(tmpdir(), 'socketwatch-clock-')), 'offset');
+    writeFileSync(clock, '+0');
+    const env = ['env', `LD_PRELOAD=${FAKETIME}`, `FAKETIME_TIMESTAMP_FILE=${clock}`, 'FAKETIME_NO_CACHE=1', 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
+    const cli = new LiveCli(['--period', '200ms', '--events', 'opened,closed,flow', '--flow-period', '500ms', '--format', 'ndjson'], ['ip', 'netns', 'exec', ns.name, ...env]);
+    cleanup.push(() => cli.kill('SIGKILL'));
+    const [a] = await holder.connect(port, '127.0.0.1', ['127.0.0.1']);
+    const ofA = () => events(cli).filter((e) => e.network.direction === 'egress' && e.source?.port === a);
+    const flowsOfA = () => ofA().filter((e) => e.event.action === 'network_flow');
+    await cli.waitFor(() => flowsOfA().length >= 1);
+    const step = async (offset: string, hours: number) => {
+      writeFileSync(clock, offset);
+      const before = flowsOfA().length;
+      // Interim reports keep their period (an hour back would stall them an hour on the wall clock)…
+      await cli.waitFor(() => flowsOfA().length >= before + 2, 5000);
+      // …and are stamped with the new wall clock.
+      const last = flowsOfA().at(-1)!;
+      expect(Math.abs(Date.parse(last['@timestamp']) - (Date.now() + hours * 3_600_000))).toBeLessThan(60_000);
+    };
+    await step('-1h', -1);
+    const [b] = await holder.connect(port, '127.0.0.1', ['127.0.0.1']); // a connection opened on the stepped clock
+    await cli.waitFor(() => events(cli).some((e) => e.event.action === 'socket_opened' && e.source?.port === b));
+    await step('+1h', 1);
+    await holder.close(a!);
+    await cli.waitFor(() => ofA().some((e) => e.event.action === 'socket_closed'));
+    const closed = ofA().find((e) => e.event.action === 'socket_closed')!;
+    // Its lifetime is the time it really lived (seconds), not the clock's two hours of steps.
+    expect(closed.event.duration).toBeGreaterThan(0);
+    expect(closed.event.duration).toBeLessThan(30e9);
+    expect(Math.abs(Date.parse(closed.event.end!) - Date.parse(closed.event.start!) - closed.event.duration! / 1e6)).toBeLessThanOrEqual(2); // ms in the ISO times
+    // Each connection opened once.
+    for (const p of [a, b]) expect(events(cli).filter((e) => e.event.action === 'socket_opened' && e.network.direction === 'egress' && e.source?.port === p)).toHaveLength(1);
+    cli.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+  }, 30_000);
+});
+
+describe('a usage error is still one line when a value is hostile', () => {
+  it('escapes control characters in what it quotes back', async () => {
+    const r = await runCli(['--period', '\u001b[2J\u001b]0;pwned\u0007']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(r.stderr).toContain('\\x1b[2J');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
