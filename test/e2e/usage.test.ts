@@ -10,6 +10,11 @@ const notProc = mkdtempSync(join(tmpdir(), 'socketwatch-notproc-'));
 writeFileSync(join(notProc, 'hello'), 'x');
 const notRecording = join(tmp, 'bad.swdump');
 writeFileSync(notRecording, '{"format":"something else"}\n');
+const config = (name: string, text: string): string => {
+  const path = join(tmp, name);
+  writeFileSync(path, text);
+  return path;
+};
 
 describe('usage errors (exit 2)', () => {
   it.each([
@@ -26,6 +31,47 @@ describe('usage errors (exit 2)', () => {
     [['--replay', join(tmp, 'missing.swdump'), '--once'], /--replay: cannot read the recording .*ENOENT/],
     [['--replay', notRecording, '--once'], /is not a socketwatch-dump v1 recording/],
     [['--record', '/does/not/exist/x.swdump', '--once'], /--record \/does\/not\/exist\/x.swdump cannot be written \(ENOENT\)/],
+    // durations
+    [['--period', '0'], /--period "0" has no unit \(use ms, s, m or h\); expected a duration like 500ms/],
+    [['--period', '1e999'], /--period "1e999" is not a number followed by ms, s, m or h; expected a duration/],
+    [['--period', '10x'], /--period "10x" is not a number followed by ms, s, m or h/],
+    [['--period', '25h'], /--period "25h" is out of range; expected a duration like 500ms, 10s or 2m, from 10ms to 24h/],
+    [['--period', '5ms'], /--period "5ms" is out of range/],
+    [['--period', ''], /--period "" is empty/],
+    [['--period'], /option '--period <duration>' argument missing/],
+    [['--events', 'flow', '--flow-period', 'abc'], /--flow-period "abc" is not a number followed by ms, s, m or h; expected a duration like 10s, or a negative one/],
+    [['--reverse-lookup', '--success-ttl', '-5s'], /--success-ttl "-5s" is negative; expected a duration like 60s/],
+    [['--reverse-lookup', '--dns-timeout', '2m'], /--dns-timeout "2m" is out of range; expected a duration from 1ms to 60s/],
+    // names and lists
+    [['--format', ''], /argument '' is invalid. Allowed choices are table, json, ndjson/],
+    [['--protocol', 'tcp,sctp'], /--protocol "tcp,sctp" has an unknown name "sctp"; expected a comma-separated list of tcp, udp/],
+    [['--protocol', ''], /--protocol "" has an empty name/],
+    [['--events', 'opened,bogus'], /--events "opened,bogus" has an unknown name "bogus"; expected a comma-separated list of opened, closed, flow/],
+    [['--field', 'novalue'], /--field "novalue" is not key=value/],
+    [['--tag', 'two words'], /--tag "two words" is not a tag/],
+    [['--match', '['], /--match "\[" has a \[ without its \]; expected a glob/],
+    // addresses
+    [['--reverse-lookup', '--dns-server', '1.2.3.4:99999'], /--dns-server "1.2.3.4:99999" is not an address/],
+    [['--reverse-lookup', '--dns-server', '300.1.1.1'], /--dns-server "300.1.1.1" is not an address/],
+    // contradictions
+    [['--flow-period', '1s'], /--flow-period has no effect unless --events includes flow/],
+    [['--replay', notRecording, '--record', join(tmp, 'x.swdump')], /--replay and --record cannot be used together/],
+    [['--replay', notRecording, '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
+    [['--fields-under-root'], /--fields-under-root has no effect without --field/],
+    [['stray'], /unexpected argument "stray"; socketwatch takes options only/],
+    // files
+    [['--output', '/does/not/exist/out.json', '--once'], /--output \/does\/not\/exist\/out.json: the directory \/does\/not\/exist does not exist; expected a file in an existing directory/],
+    [['--output', '', '--once'], /--output is empty; expected a file path/],
+    [['--config', join(tmp, 'missing.yml')], /--config .*missing.yml cannot be read \(ENOENT\); expected a YAML file/],
+    [['--config', tmp], /--config .* cannot be read \(EISDIR\); expected a YAML file/],
+    [['--config', config('bad.yml', 'period: [1\n')], /--config .*bad.yml is not valid YAML: .* at line 2, column 1$/],
+    [['--config', config('type.yml', 'period: 5\n')], /--config .*type.yml: "period" must be a duration like "10s" or "500ms", got number 5$/],
+    [['--config', config('dur.yml', 'period: abc\n')], /"period" must be a duration like "10s" or "500ms", got string "abc"$/],
+    [['--config', config('bool.yml', 'once: "yes"\n')], /"once" must be true or false, got string "yes"$/],
+    [['--config', config('key.yml', 'perod: 1s\n')], /unknown key "perod"; expected one of period, once/],
+    [['--config', config('list.yml', '- 1\n- 2\n')], /no "module: system" entry with "socket" in its metricsets/],
+    [['--config', config('scalar.yml', 'hello\n')], /expected a map of options or a Metricbeat module list, got string "hello"/],
+    [['--config', config('range.yml', 'period: 48h\n')], /--period "48h" is out of range/],
   ])('%j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
