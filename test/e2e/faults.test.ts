@@ -205,6 +205,28 @@ describe('faults', () => {
   }, 30_000);
 });
 
+describe('child processes', () => {
+  it('are started without a shell: only node (the notification listener) and getent (an unknown uid), by path', async () => {
+    const ns = space();
+    const holder = await ns.holder(['setpriv', '--reuid=4242', '--regid=4242', '--clear-groups']); // a uid /etc/passwd lacks: NSS is asked
+    const port = await holder.listen('127.0.0.1');
+    const trace = join(mkdtempSync(join(tmpdir(), 'socketwatch-trace-')), 'execve');
+    const cli = new LiveCli(['--period', '200ms', '--events', 'opened,closed', '--format', 'ndjson'], ['ip', 'netns', 'exec', ns.name, 'strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace]);
+    cleanup.push(() => cli.kill('SIGKILL'));
+    await cli.waitFor(() => events(cli).some((e) => e.system.socket.local.port === port && e.user?.id === '4242'));
+    await new Promise((r) => setTimeout(r, 500));
+    // strace ignores SIGTERM while it traces: stop socketwatch, its tracee, and strace follows.
+    const straced = Number(readFileSync(`/proc/${cli.child.pid}/task/${cli.child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(straced, 'SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const programs = readFileSync(trace, 'utf8').split('\n').map((l) => /execve\("([^"]+)"/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
+    expect(programs).toContain(process.execPath); // socketwatch itself, and its listener child
+    expect(programs.filter((p) => p !== process.execPath).every((p) => /\/getent$/.test(p))).toBe(true);
+    expect(programs.some((p) => /\/getent$/.test(p))).toBe(true);
+    expect(programs.some((p) => /(^|\/)(ba|da)?sh$/.test(p))).toBe(false);
+  }, 20_000);
+});
+
 describe('a usage error is still one line when a value is hostile', () => {
   it('escapes control characters in what it quotes back', async () => {
     const r = await runCli(['--period', '\u001b[2J\u001b]0;pwned\u0007']);

@@ -1,6 +1,7 @@
 // The parent's side of the destroy-notification child: starts it, reads its
 // frames, restarts it when it dies, and keeps count of what may have been lost.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Destroyed } from '../../core/flows.js';
 import type { Transport } from '../../core/model.js';
 import type { Family } from '../socket-source.js';
@@ -86,7 +87,7 @@ export class DestroyFeed {
   }
 
   #spawn(onFirst?: (r: { ok: true; recvBufferSize: number } | { ok: false; reason: string }) => void): void {
-    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [new URL(CHILD).pathname, ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
     const child = spawnChild(this.#args);
     this.#child = child;
     const reader = new FrameReader();
