@@ -51,7 +51,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--replay <file>', 'read dumps from a --record file instead of the kernel')
     .addHelpText(
       'after',
-      '\nExit status: 0 done (also when the reader of stdout goes away), 1 runtime failure, 2 usage error.\n' +
+      '\nExit status: 0 done (also after SIGINT, SIGTERM or SIGHUP, and when the reader of stdout goes away), 1 runtime failure, 2 usage error.\n' +
         'Examples:\n  socketwatch --period 1s\n  socketwatch --once --format json | jq .events[].process.name\n',
     )
     .allowExcessArguments(false)
