@@ -29,7 +29,10 @@ export class ReplaySource implements SocketSource {
   readonly #polls: RecordedPart[][];
   #next = 0;
 
+  readonly #path: string;
+
   constructor(path: string) {
+    this.#path = path;
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -41,12 +44,13 @@ export class ReplaySource implements SocketSource {
     if (header.format !== RECORDING_FORMAT || header.version !== RECORDING_VERSION) {
       throw new RecordingError(`${path} is not a ${RECORDING_FORMAT} v${RECORDING_VERSION} recording (see --record)`);
     }
-    this.#polls = lines.slice(1).map((l, i) => (parseLine(l, path, i + 2) as { parts: RecordedPart[] }).parts);
+    this.#polls = lines.slice(1).map((l, i) => checkPoll(parseLine(l, path, i + 2), path, i + 2));
   }
 
   /** The next recorded poll, or undefined after the last. */
   dump(): Promise<Dump | undefined> {
-    const parts = this.#polls[this.#next++];
+    const n = this.#next++;
+    const parts = this.#polls[n];
     if (!parts) return Promise.resolve(undefined);
     return Promise.resolve().then(() =>
       makeDump(
@@ -54,7 +58,7 @@ export class ReplaySource implements SocketSource {
           const c = new DumpCollector(p.family, p.seq, p.transport ?? 'tcp');
           for (const d of p.datagrams) {
             const r = c.push(Buffer.from(d, 'base64'));
-            if (r.kind === 'failed') throw r.error;
+            if (r.kind === 'failed') throw new RecordingError(`${this.#path} line ${n + 2}: the recorded dump is malformed: ${r.error.message}`, { cause: r.error });
           }
           return c.result();
         }),
@@ -63,6 +67,27 @@ export class ReplaySource implements SocketSource {
   }
 
   close(): void {}
+}
+
+const FAMILIES: readonly unknown[] = ['ipv4', 'ipv6', 'inet'];
+const TRANSPORTS: readonly unknown[] = [undefined, 'tcp', 'udp'];
+
+/** A recorded poll: its parts, each checked for shape (the bytes are checked when replayed). */
+function checkPoll(v: unknown, path: string, n: number): RecordedPart[] {
+  const parts = (v as { parts?: unknown }).parts;
+  const bad = (what: string): never => {
+    throw new RecordingError(`${path} line ${n} is not a recorded poll: ${what}`);
+  };
+  if (!Array.isArray(parts)) return bad('no "parts" list');
+  return parts.map((p: unknown, i) => {
+    const part = (typeof p === 'object' && p !== null ? p : bad(`part ${i} is not an object`)) as Record<string, unknown>;
+    if (!FAMILIES.includes(part['family'])) bad(`part ${i} has family ${JSON.stringify(part['family'])}, expected "ipv4", "ipv6" or "inet"`);
+    if (!TRANSPORTS.includes(part['transport'])) bad(`part ${i} has transport ${JSON.stringify(part['transport'])}, expected "tcp" or "udp"`);
+    if (!Number.isInteger(part['seq'])) bad(`part ${i} has no integer "seq"`);
+    const datagrams = part['datagrams'];
+    if (!Array.isArray(datagrams) || !datagrams.every((d) => typeof d === 'string')) bad(`part ${i} has no list of base64 "datagrams"`);
+    return part as unknown as RecordedPart;
+  });
 }
 
 function parseLine(line: string | undefined, path: string, n: number): unknown {

@@ -227,6 +227,17 @@ describe('child processes', () => {
   }, 20_000);
 });
 
+describe('a recording with corrupt bytes', () => {
+  it('--replay: exit 1, one line naming the file, the line and what is wrong', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'socketwatch-replay-')), 'corrupt.swdump');
+    writeFileSync(file, '{"format":"socketwatch-dump","version":1}\n{"parts":[{"family":"ipv4","seq":1,"datagrams":["AAAA"]}]}\n');
+    const r = await runCli(['--replay', file, '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`socketwatch: ${file} line 2: the recorded dump is malformed: 3 stray bytes after the last netlink message\n`);
+  });
+});
+
 describe('a usage error is still one line when a value is hostile', () => {
   it('escapes control characters in what it quotes back', async () => {
     const r = await runCli(['--period', '\u001b[2J\u001b]0;pwned\u0007']);

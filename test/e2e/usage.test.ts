@@ -72,6 +72,8 @@ describe('usage errors (exit 2)', () => {
     [['--config', config('list.yml', '- 1\n- 2\n')], /no "module: system" entry with "socket" in its metricsets/],
     [['--config', config('scalar.yml', 'hello\n')], /expected a map of options or a Metricbeat module list, got string "hello"/],
     [['--config', config('range.yml', 'period: 48h\n')], /--period "48h" is out of range/],
+    [['--replay', config('family.swdump', '{"format":"socketwatch-dump","version":1}\n{"parts":[{"family":"ipx","seq":1,"datagrams":[]}]}\n')], /line 2 is not a recorded poll: part 0 has family "ipx", expected "ipv4", "ipv6" or "inet"$/],
+    [['--replay', config('parts.swdump', '{"format":"socketwatch-dump","version":1}\n{"parts":5}\n')], /line 2 is not a recorded poll: no "parts" list$/],
   ])('%j', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
