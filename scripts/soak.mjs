@@ -93,7 +93,7 @@ async function inside({ minutes, rate }) {
   const pendingCounts = [];
   for (let minute = 1; minute <= minutes; minute++) {
     const t0 = performance.now();
-    const churn = await runChurn(rate, 60);
+    const churn = await runChurn(rate, 60, 20000 + minute); // a server port of its own: events are told apart by it
     const elapsedS = (performance.now() - t0) / 1000;
     const nowTicks = cpuTicks(sw.pid);
     const nowChild = child ? cpuTicks(child) : 0;
@@ -142,9 +142,9 @@ function progress(row) {
   );
 }
 
-function runChurn(rate, seconds) {
+function runChurn(rate, seconds, port) {
   return new Promise((resolveChurn, reject) => {
-    const c = spawn(process.execPath, [CHURN, String(rate), String(seconds), '--send', String(SEND), '--reply', String(REPLY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [CHURN, String(rate), String(seconds), '--send', String(SEND), '--reply', String(REPLY), '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.setEncoding('utf8').on('data', (d) => (out += d));
     c.on('exit', (code) => {
