@@ -10,17 +10,17 @@
 // the table, a verdict on memory after warm-up (first third of the run) and on
 // capture, and JSON. Not a test: it takes half an hour. Needs root (ip netns).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { childOf, cpuTicks, rssMb, ticksPerSecond } from './lib/proc.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'socketwatch.js');
 const CHURN = join(ROOT, 'scripts', 'load', 'churn.mjs');
 const SEND = 137;
 const REPLY = 4099;
-const TICKS_PER_S = 100; // USER_HZ on Linux
 
 // ---------------------------------------------------------------- outside: the namespace
 function outside(argv) {
@@ -88,15 +88,20 @@ async function inside({ minutes, rate }) {
 
   const child = childOf(sw.pid);
   const rows = [];
-  let ticks = cpuTicks(sw.pid);
-  let childTicks = child ? cpuTicks(child) : 0;
+  const hz = ticksPerSecond();
+  const total = (pid) => {
+    const t = cpuTicks(pid);
+    return t.user + t.sys;
+  };
+  let ticks = total(sw.pid);
+  let childTicks = child ? total(child) : 0;
   const pendingCounts = [];
   for (let minute = 1; minute <= minutes; minute++) {
     const t0 = performance.now();
     const churn = await runChurn(rate, 60, 20000 + minute); // a server port of its own: events are told apart by it
     const elapsedS = (performance.now() - t0) / 1000;
-    const nowTicks = cpuTicks(sw.pid);
-    const nowChild = child ? cpuTicks(child) : 0;
+    const nowTicks = total(sw.pid);
+    const nowChild = child ? total(child) : 0;
     const row = {
       minute,
       server: churn.port,
@@ -104,9 +109,9 @@ async function inside({ minutes, rate }) {
       failed: churn.failed,
       clientPorts: churn.clientPorts,
       rssMb: rssMb(sw.pid),
-      cpuPercent: (100 * (nowTicks - ticks)) / TICKS_PER_S / elapsedS,
+      cpuPercent: (100 * (nowTicks - ticks)) / hz / elapsedS,
       childRssMb: child ? rssMb(child) : undefined,
-      childCpuPercent: child ? (100 * (nowChild - childTicks)) / TICKS_PER_S / elapsedS : undefined,
+      childCpuPercent: child ? (100 * (nowChild - childTicks)) / hz / elapsedS : undefined,
       polls,
     };
     ticks = nowTicks;
@@ -204,25 +209,6 @@ function tally(values) {
   const m = new Map();
   for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
   return m;
-}
-
-function childOf(pid) {
-  try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return kids.length ? Number(kids[0]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function rssMb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function cpuTicks(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
 function run(cmd, argv) {
