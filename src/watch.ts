@@ -30,8 +30,8 @@ export interface WatchDeps {
   readonly flowId: (s: SocketRecord) => string;
   /** One-line notices for stderr. */
   readonly warn: (message: string) => void;
-  /** Called after each poll is written (main.ts: a GC, so dead dump buffers go back at once). */
-  readonly afterPoll?: () => void;
+  /** Called after each poll is written, with the number of datagrams its dump took (main.ts: a GC, so dead dump buffers go back soon). */
+  readonly afterPoll?: (datagrams: number) => void;
 }
 
 export interface WatchOptions {
@@ -168,7 +168,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       directions: tracker.directions(),
     };
     events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
-    deps.afterPoll?.();
+    deps.afterPoll?.(dump.parts.reduce((n, p) => n + p.datagrams.length, 0));
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (last) return { polls: seq, events, ended: 'stopped' };

@@ -39,6 +39,22 @@ const DUMP_READ_BYTES = 32_768;
  */
 const DESTROY_BUFFER_BYTES = 8 * 1024 * 1024;
 /** One line on stderr. Messages quote what the user, a file or a process gave: no control character reaches the terminal raw. */
+/**
+ * A young-generation GC after the polls that have read this many bytes of dump
+ * datagrams since the last (runtime-gc.ts): every poll at 100,000 sockets
+ * (~12 MB a dump), every fourth at 20,000, where a GC each poll would cost
+ * more CPU (0.4% of a core, measured) than the memory it gives back.
+ */
+const GC_EVERY_BYTES = 8 * 1024 * 1024;
+function collectEvery(bytes: number): (datagrams: number) => void {
+  let read = 0;
+  return (datagrams) => {
+    read += datagrams * DUMP_READ_BYTES; // the addon allocates a full read buffer for each
+    if (read < bytes) return;
+    read = 0;
+    collectYoung();
+  };
+}
 const say = (message: string): void => {
   process.stderr.write(`${PROGRAM}: ${terminalSafe(message)}\n`);
 };
@@ -192,7 +208,7 @@ async function run(config: Config): Promise<number> {
         feed,
         flowId: flowIdFor(bootId(config.procRoot)),
         warn: say,
-        afterPoll: collectYoung,
+        afterPoll: collectEvery(GC_EVERY_BYTES),
       },
       {
         periodMs: config.periodMs,
