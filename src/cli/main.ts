@@ -166,11 +166,7 @@ function checkOutput(path: string | undefined): void {
 async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
   checkOutput(config.output);
-  const source = buildSource(config);
-  const processes = LocalProcessResolver.forRoot(config.procRoot);
-  // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
-  const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns);
-  const feed = await startFeed(config);
+  // From here a stop signal is ours: one that comes while starting up still gets a clean first (and last) poll.
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -183,6 +179,11 @@ async function run(config: Config): Promise<number> {
   };
   // SIGHUP: the terminal hung up (or a supervisor asks to stop). There is nothing to reload.
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const source = buildSource(config);
+  const processes = LocalProcessResolver.forRoot(config.procRoot);
+  // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
+  const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns);
+  const feed = await startFeed(config);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
@@ -235,6 +236,8 @@ async function run(config: Config): Promise<number> {
 
 /** Runs socketwatch with these arguments (without node and the script); resolves to the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
+  // Notices are best-effort: a reader of stderr that went away must not end the run (an unhandled EPIPE exits 1).
+  process.stderr.on('error', () => undefined);
   try {
     const invocation = parseArgs(args, {
       version: packageVersion(),

@@ -205,6 +205,20 @@ describe('faults', () => {
   }, 30_000);
 });
 
+describe('stderr closed', () => {
+  it('a reader of stderr that went away loses the notices, not the data: exit 0, the poll whole', async () => {
+    // As nobody, socketwatch has a notice to write (processes it cannot read); its stderr pipe is closed before it can.
+    const child = spawn(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, fileURLToPath(new URL('../../bin/socketwatch.js', import.meta.url)), '--once', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.destroy();
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(0);
+    const doc = JSON.parse(out) as { poll: { sockets: number }; events: unknown[] };
+    expect(doc.events).toHaveLength(doc.poll.sockets);
+  });
+});
+
 describe('child processes', () => {
   it('are started without a shell: only node (the notification listener) and getent (an unknown uid), by path', async () => {
     const ns = space();

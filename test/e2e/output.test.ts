@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { LiveCli, runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'socketwatch-out-'));
 const full = join(dir, 'full');
@@ -29,10 +29,18 @@ describe('--output', () => {
 
   it('replaces the file with each poll', async () => {
     const file = join(dir, 'latest.json');
-    const r = await runCli(['--period', '100ms', '--format', 'json', '--output', file], { timeoutMs: 1500 });
-    expect(r.code).toBe(0); // stopped by the timeout's SIGTERM, as a service would be: a clean exit
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { poll: { seq: number } };
-    expect(doc.poll.seq).toBeGreaterThan(1);
+    const cli = new LiveCli(['--period', '100ms', '--format', 'json', '--output', file]);
+    const seq = (): number => {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { poll: { seq: number } }).poll.seq;
+      } catch {
+        return 0; // not written yet (it is renamed into place whole: never half a file)
+      }
+    };
+    await cli.waitFor(() => seq() >= 3, 15_000);
+    cli.kill('SIGTERM'); // as a service manager would stop it: a clean exit
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(seq()).toBeGreaterThanOrEqual(3);
   });
 
   it('a full disk: exit 1, one clear line, and the previous file as it was', async () => {
