@@ -30,8 +30,12 @@ export interface WatchDeps {
   readonly flowId: (s: SocketRecord) => string;
   /** One-line notices for stderr. */
   readonly warn: (message: string) => void;
-  /** Called after each poll is written, with the number of datagrams its dump took (main.ts: a GC, so dead dump buffers go back soon). */
-  readonly afterPoll?: (datagrams: number) => void;
+  /**
+   * Called after each poll is written when another follows, with the number of
+   * datagrams its dump took and of sockets it found new (main.ts: a GC, so
+   * dead dump buffers and a big poll's garbage go back soon).
+   */
+  readonly afterPoll?: (poll: { datagrams: number; opened: number }) => void;
 }
 
 export interface WatchOptions {
@@ -116,6 +120,11 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const destroyed = deps.feed?.drain() ?? [];
 
     const diff = table.apply(dump.cursor(), counters);
+    // Let go of the dump now: its datagrams (~30 MB of malloc'd buffers at
+    // 100,000 sockets) would otherwise live through the write and the pause,
+    // out of reach of the collection after the poll.
+    const datagrams = dump.parts.reduce((n, p) => n + p.datagrams.length, 0);
+    dump = undefined;
     // Closed listeners stay known a little: notifications of what they accepted may still come.
     listeners.sweep(mono);
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
@@ -168,10 +177,10 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       directions: tracker.directions(),
     };
     events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
-    deps.afterPoll?.(dump.parts.reduce((n, p) => n + p.datagrams.length, 0));
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (last) return { polls: seq, events, ended: 'stopped' };
+    deps.afterPoll?.({ datagrams, opened: diff.opened.length });
     // Told to stop: one more poll at once, so what closed since (and its notifications) is written too.
     if (await pause(startedMs + opts.periodMs, stop)) last = true;
   }

@@ -7,7 +7,7 @@
 import { monotonicMs } from '../../core/clock.js';
 import { frame, FrameKind } from './destroy-protocol.js';
 import { openDestroySubscription } from './netlink-socket.js';
-import { collectYoung } from '../../runtime-gc.js';
+import { collect } from '../../runtime-gc.js';
 
 let gcTimer: NodeJS.Timeout | undefined;
 
@@ -27,7 +27,7 @@ try {
       // Each datagram's buffer is freed only when the GC collects it: collect soon after a burst (runtime-gc.ts).
       gcTimer ??= setTimeout(() => {
         gcTimer = undefined;
-        collectYoung();
+        collect('minor');
       }, 200).unref();
       const stamped = Buffer.allocUnsafe(8 + buf.length);
       stamped.writeDoubleLE(monotonicMs(), 0); // the parent's clock for flow times (core/clock.ts)

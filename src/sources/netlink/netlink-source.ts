@@ -52,7 +52,7 @@ export class NetlinkSource implements SocketSource {
   readonly #opts: NetlinkSourceOptions;
   #socket: Promise<SockDiagSocket> | undefined;
   #pending: Pending | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  #queue: Promise<void> = Promise.resolve();
   #seq = Math.floor(Math.random() * 0x7fff_0000);
   /** What each poll dumps; a pair the kernel cannot dump is dropped (with a notice) while others remain. */
   readonly #targets: Target[];
@@ -70,7 +70,9 @@ export class NetlinkSource implements SocketSource {
 
   dump(request: DumpRequest = { counters: false }, signal?: AbortSignal): Promise<Dump> {
     const run = this.#queue.then(() => this.#dumpAll(request, signal));
-    this.#queue = run.catch(() => undefined);
+    // Settles with nothing: holding the dump here kept its datagrams (12–30 MB
+    // at 100,000 sockets) alive until the next poll had taken a second dump.
+    this.#queue = run.then(settled, settled);
     return run;
   }
 
@@ -200,3 +202,5 @@ function asError(err: unknown, context: string): Error {
   if (err instanceof Error) return context ? new SourceError(`${context}: ${err.message}`, { cause: err }) : err;
   return new SourceError(`${context}: ${String(err)}`);
 }
+
+function settled(): void {}

@@ -4,6 +4,7 @@ import { DumpTimeoutError, NetlinkError } from '../../../src/sources/netlink/err
 import { NetlinkSource, SourceError } from '../../../src/sources/netlink/netlink-source.js';
 import { openSockDiagSocket, type SockDiagHandlers, type SockDiagSocket } from '../../../src/sources/netlink/netlink-socket.js';
 import { SocketTable } from '../../../src/core/socket-table.js';
+import { collect } from '../../../src/runtime-gc.js';
 import { doneMsg, errorMsg, inetDiagMsg } from '../../helpers/inet-diag-builder.js';
 
 /** A sock_diag socket whose replies the test scripts. */
@@ -173,6 +174,17 @@ describe('NetlinkSource (scripted kernel)', () => {
     await new Promise((r) => setTimeout(r, 10));
     src.close();
     await expect(pending).rejects.toThrow(/closed/);
+  });
+
+  it('lets go of a dump once its caller does (its datagrams are megabytes at a big host)', async () => {
+    const k = new ScriptedKernel();
+    const src = source(k);
+    let dump: Awaited<ReturnType<NetlinkSource['dump']>> | undefined = await src.dump();
+    const datagram = new WeakRef(dump.parts[0]!.datagrams[0]!);
+    dump = undefined;
+    await new Promise((r) => setTimeout(r, 0)); // a WeakRef holds its target to the end of the job
+    collect('major');
+    expect(datagram.deref()).toBeUndefined();
   });
 });
 
