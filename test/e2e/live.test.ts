@@ -1,7 +1,7 @@
 // The built CLI against the real kernel and the real /proc: sockets this test
 // opens on loopback, found by their ports (other processes own sockets too).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,5 +148,26 @@ describe('socketwatch --period (watching)', () => {
     const docs = text.split(/\n(?=\{"@timestamp":"[^"]*","host")/).map((d) => JSON.parse(d) as { poll: { seq: number } });
     expect(docs.length).toBeGreaterThan(1);
     expect(docs.map((d) => d.poll.seq)).toEqual(docs.map((_, i) => i + 1));
+  });
+
+  // Ctrl-C signals the terminal's whole foreground process group. The
+  // notification listener is in a session of its own, so it does not die with
+  // the parent's final poll still to come (which then said it "died" and
+  // restarted it, and lost what closed meanwhile).
+  it('Ctrl-C to the whole process group: the listener lives through the final poll', async () => {
+    const cli = new LiveCli(['--period', '100ms', '--format', 'json'], [], { group: true });
+    cleanup.push(() => cli.kill('SIGKILL'));
+    await cli.waitFor((lines) => lines.some((l) => l.includes('"seq":2,')));
+    const pid = cli.child.pid!;
+    const [listener] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
+    const pgrp = (p: number): number => Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[2]);
+    expect(pgrp(pid)).toBe(pid);
+    expect(pgrp(listener!)).not.toBe(pid);
+    cli.killGroup('SIGINT');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stderr).not.toMatch(/listener/);
+    const docs = cli.lines.join('\n').trimEnd().split(/\n(?=\{"@timestamp":"[^"]*","host")/);
+    const last = JSON.parse(docs.at(-1)!) as { poll: { notifications: { restarts: number; listening: boolean } } };
+    expect(last.poll.notifications).toMatchObject({ restarts: 0, listening: true });
   });
 });

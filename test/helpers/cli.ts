@@ -35,10 +35,13 @@ export class LiveCli {
   #partial = '';
   #waiters: Array<() => void> = [];
 
-  /** `wrap`: a command to run it under, e.g. ['ip', 'netns', 'exec', name]. */
-  constructor(args: readonly string[], wrap: readonly string[] = []) {
+  /**
+   * `wrap`: a command to run it under, e.g. ['ip', 'netns', 'exec', name].
+   * `group`: in a process group of its own, as a shell job is (see killGroup).
+   */
+  constructor(args: readonly string[], wrap: readonly string[] = [], opts: { group?: boolean } = {}) {
     const [cmd, ...pre] = [...wrap, process.execPath, BIN, ...args];
-    this.child = spawn(cmd!, pre, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    this.child = spawn(cmd!, pre, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, detached: opts.group === true });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
       const parts = (this.#partial + d).split('\n');
       this.#partial = parts.pop() ?? '';
@@ -67,5 +70,10 @@ export class LiveCli {
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.child.kill(signal);
+  }
+
+  /** Signals its whole process group, as Ctrl-C on a terminal does (needs `group`). */
+  killGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.child.pid!, signal);
   }
 }

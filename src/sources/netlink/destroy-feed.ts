@@ -87,7 +87,11 @@ export class DestroyFeed {
   }
 
   #spawn(onFirst?: (r: { ok: true; recvBufferSize: number } | { ok: false; reason: string }) => void): void {
-    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    // A session of its own (detached): Ctrl-C, a hangup or `timeout` signal the
+    // whole process group, and the listener must outlive the parent's final
+    // poll, not die in it and be "restarted". It ends when the parent closes
+    // its stdin, or goes.
+    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
     const child = spawnChild(this.#args);
     this.#child = child;
     const reader = new FrameReader();
