@@ -140,43 +140,48 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       );
     }
 
-    const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
-    const socketEvents: SocketEvent[] = [
-      ...tracker.open(outcome.sockets, mono, seq === 1),
-      ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
-      ...tracker.gone(diff.closed, mono, diff.ended),
-      ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
-    ];
-    const missed = tracker.counts.missed - missedBefore;
-    missedBefore = tracker.counts.missed;
-    if (missed > 0) deps.warn(`${missed} sockets closed without a destroy notification (found by the dump instead; their counters are the last ones seen)`);
+    // The poll's events live only in this call, so the collection after the
+    // poll finds them dead (100,000 of them after a first poll: ~9 MB).
+    const emit = async (): Promise<number> => {
+      const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
+      const socketEvents: SocketEvent[] = [
+        ...tracker.open(outcome.sockets, mono, seq === 1),
+        ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
+        ...tracker.gone(diff.closed, mono, diff.ended),
+        ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
+      ];
+      const missed = tracker.counts.missed - missedBefore;
+      missedBefore = tracker.counts.missed;
+      if (missed > 0) deps.warn(`${missed} sockets closed without a destroy notification (found by the dump instead; their counters are the last ones seen)`);
 
-    const ctx: PollContext = {
-      timestamp: startedAt.toISOString(),
-      startedMs,
-      periodMs: opts.once ? undefined : opts.periodMs,
-      hostName: deps.hostName,
-      wallOffsetMs,
+      const ctx: PollContext = {
+        timestamp: startedAt.toISOString(),
+        startedMs,
+        periodMs: opts.once ? undefined : opts.periodMs,
+        hostName: deps.hostName,
+        wallOffsetMs,
+      };
+      const now = performance.now();
+      const meta: PollMeta = {
+        seq,
+        startedAt,
+        hostName: deps.hostName,
+        periodMs: ctx.periodMs,
+        sockets: diff.total,
+        opened: outcome.sockets.length,
+        closed: socketEvents.filter((e) => e.kind === 'closed').length,
+        dumpMs,
+        enrichMs: now - enrichStart,
+        durationMs: now - startedMs,
+        processScan: outcome.scan,
+        dns: outcome.dns,
+        notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
+        summary: summaryOf(diff.states),
+        directions: tracker.directions(),
+      };
+      return write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
     };
-    const now = performance.now();
-    const meta: PollMeta = {
-      seq,
-      startedAt,
-      hostName: deps.hostName,
-      periodMs: ctx.periodMs,
-      sockets: diff.total,
-      opened: outcome.sockets.length,
-      closed: socketEvents.filter((e) => e.kind === 'closed').length,
-      dumpMs,
-      enrichMs: now - enrichStart,
-      durationMs: now - startedMs,
-      processScan: outcome.scan,
-      dns: outcome.dns,
-      notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
-      summary: summaryOf(diff.states),
-      directions: tracker.directions(),
-    };
-    events += await write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
+    events += await emit();
     if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
     if (opts.once) return { polls: seq, events, ended: 'once' };
     if (last) return { polls: seq, events, ended: 'stopped' };
