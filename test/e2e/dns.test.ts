@@ -126,7 +126,8 @@ describe('reverse lookup against dnsmasq', () => {
     await cli.waitFor((lines) => heads(lines).length >= 6);
     cli.kill('SIGTERM');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
-    for (const h of heads(cli.lines)) expect(h.enrich_ms).toBeLessThan(200 + 250);
+    // After the first poll (its enrichment includes the one full /proc scan: the host's fd count, not DNS).
+    for (const h of heads(cli.lines).slice(1)) expect(h.enrich_ms).toBeLessThan(200 + 250);
     dns.resume(); // it now reads what was sent to it while frozen
     await new Promise((r) => setTimeout(r, 300));
     const count = (ip: string) => dns.queriesFor(ip);
