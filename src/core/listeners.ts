@@ -18,8 +18,8 @@ export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort'>): bool
 
 const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
 
-/** TCP and UDP ports are separate spaces. */
-const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): string => `${s.transport}:${s.localPort}`;
+/** TCP and UDP ports are separate spaces. A number, not text: looked up for every new socket. */
+const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): number => (s.transport === 'udp' ? 0x1_0000 : 0) + s.localPort;
 
 /**
  * Listening sockets (UDP: bound, unconnected) by transport and local port,
@@ -28,7 +28,7 @@ const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): string => `$
  * come after the dump that no longer lists it.
  */
 export class ListenerTable {
-  readonly #byPort = new Map<string, Listener[]>();
+  readonly #byPort = new Map<number, Listener[]>();
   readonly #retired: Array<{ readonly socket: SocketRecord; readonly untilMs: number }> = [];
 
   /** Forgets `s` once `sweep` passes `untilMs`. */
@@ -77,7 +77,7 @@ export class ListenerTable {
    */
   direction(s: SocketRecord): Direction {
     if (isListening(s)) return 'listening';
-    return this.acceptingListeners(s).length > 0 ? 'ingress' : 'egress';
+    return this.#byPort.get(portKey(s))?.some((l) => accepts(l, s)) === true ? 'ingress' : 'egress';
   }
 }
 

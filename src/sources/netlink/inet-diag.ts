@@ -119,11 +119,11 @@ function ipv4(buf: Buffer, off: number, names: AddressNames | undefined): string
   return text;
 }
 
-/** Address text, and whether it was IPv4-mapped IPv6 (then written as plain IPv4). */
-function address(buf: Buffer, off: number, family: number, names: AddressNames | undefined): [string, boolean] {
-  if (family === AF_INET) return [ipv4(buf, off, names), false];
-  if (isV4Mapped(buf, off)) return [ipv4(buf, off + 12, names), true];
-  return [formatIPv6(buf, off), false];
+/** Address text; IPv4-mapped IPv6 is written as plain IPv4. */
+function address(buf: Buffer, off: number, family: number, names: AddressNames | undefined): string {
+  if (family === AF_INET) return ipv4(buf, off, names);
+  if (isV4Mapped(buf, off)) return ipv4(buf, off + 12, names);
+  return formatIPv6(buf, off);
 }
 
 /**
@@ -139,14 +139,15 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
   }
   const family = buf[p + OFF.family];
   if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`inet_diag_msg has unknown idiag_family ${family}`);
-  const [localIp, localMapped] = address(buf, p + OFF.src, family, names);
-  const [remoteIp, remoteMapped] = address(buf, p + OFF.dst, family, names);
+  const localIp = address(buf, p + OFF.src, family, names);
+  const remoteIp = address(buf, p + OFF.dst, family, names);
+  const mapped = family === AF_INET6 && (isV4Mapped(buf, p + OFF.src) || isV4Mapped(buf, p + OFF.dst));
   const a = decodeAttributes(buf, p, end, transport);
   const familyName = family === AF_INET ? 'ipv4' : 'ipv6';
   return {
     key: cookieKey(buf, p),
     family: familyName,
-    ipVersion: localMapped || remoteMapped ? 'ipv4' : familyName,
+    ipVersion: mapped ? 'ipv4' : familyName,
     transport: a.transport,
     state: buf[p + OFF.state] ?? 0,
     localIp,
