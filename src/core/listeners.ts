@@ -17,6 +17,7 @@ export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort'>): bool
 }
 
 const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
+const NONE: readonly Listener[] = [];
 
 /** TCP and UDP ports are separate spaces. A number, not text: looked up for every new socket. */
 const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): number => (s.transport === 'udp' ? 0x1_0000 : 0) + s.localPort;
@@ -63,9 +64,9 @@ export class ListenerTable {
 
   /** Keys of the listeners a socket could have been accepted by (same rule as direction). */
   acceptingListeners(s: SocketRecord): SocketRecord['key'][] {
-    const list = this.#byPort.get(portKey(s));
-    if (!list) return [];
-    return list.filter((l) => accepts(l, s)).map((l) => l.key);
+    return this.#onPort(s)
+      .filter((l) => accepts(l, s))
+      .map((l) => l.key);
   }
 
   /**
@@ -77,7 +78,12 @@ export class ListenerTable {
    */
   direction(s: SocketRecord): Direction {
     if (isListening(s)) return 'listening';
-    return this.#byPort.get(portKey(s))?.some((l) => accepts(l, s)) === true ? 'ingress' : 'egress';
+    return this.#onPort(s).some((l) => accepts(l, s)) ? 'ingress' : 'egress';
+  }
+
+  /** The listeners on a socket's transport and local port. */
+  #onPort(s: SocketRecord): readonly Listener[] {
+    return this.#byPort.get(portKey(s)) ?? NONE;
   }
 }
 

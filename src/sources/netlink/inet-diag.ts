@@ -119,10 +119,10 @@ function ipv4(buf: Buffer, off: number, names: AddressNames | undefined): string
   return text;
 }
 
-/** Address text; IPv4-mapped IPv6 is written as plain IPv4. */
-function address(buf: Buffer, off: number, family: number, names: AddressNames | undefined): string {
+/** Address text; an IPv4-mapped IPv6 address (`mapped`) is written as plain IPv4. */
+function address(buf: Buffer, off: number, family: number, mapped: boolean, names: AddressNames | undefined): string {
   if (family === AF_INET) return ipv4(buf, off, names);
-  if (isV4Mapped(buf, off)) return ipv4(buf, off + 12, names);
+  if (mapped) return ipv4(buf, off + 12, names);
   return formatIPv6(buf, off);
 }
 
@@ -139,15 +139,16 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
   }
   const family = buf[p + OFF.family];
   if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`inet_diag_msg has unknown idiag_family ${family}`);
-  const localIp = address(buf, p + OFF.src, family, names);
-  const remoteIp = address(buf, p + OFF.dst, family, names);
-  const mapped = family === AF_INET6 && (isV4Mapped(buf, p + OFF.src) || isV4Mapped(buf, p + OFF.dst));
+  const localMapped = family === AF_INET6 && isV4Mapped(buf, p + OFF.src);
+  const remoteMapped = family === AF_INET6 && isV4Mapped(buf, p + OFF.dst);
+  const localIp = address(buf, p + OFF.src, family, localMapped, names);
+  const remoteIp = address(buf, p + OFF.dst, family, remoteMapped, names);
   const a = decodeAttributes(buf, p, end, transport);
   const familyName = family === AF_INET ? 'ipv4' : 'ipv6';
   return {
     key: cookieKey(buf, p),
     family: familyName,
-    ipVersion: mapped ? 'ipv4' : familyName,
+    ipVersion: localMapped || remoteMapped ? 'ipv4' : familyName,
     transport: a.transport,
     state: buf[p + OFF.state] ?? 0,
     localIp,
