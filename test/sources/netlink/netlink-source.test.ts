@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DumpTimeoutError, NetlinkError } from '../../../src/sources/netlink/errors.js';
 import { NetlinkSource, SourceError } from '../../../src/sources/netlink/netlink-source.js';
 import { openSockDiagSocket, type SockDiagHandlers, type SockDiagSocket } from '../../../src/sources/netlink/netlink-socket.js';
+import type { SocketRecord } from '../../../src/core/model.js';
 import { SocketTable } from '../../../src/core/socket-table.js';
 import { collect } from '../../../src/runtime-gc.js';
 import { doneMsg, errorMsg, inetDiagMsg } from '../../helpers/inet-diag-builder.js';
@@ -259,11 +260,16 @@ describe('NetlinkSource (the real kernel)', () => {
         open: (on) => openSockDiagSocket({ msgBufferSize: 32768, recvBufferSize: 0 }, on),
       });
     const sources = [open(['ipv4', 'ipv6']), open(['ipv4']), open(['ipv6'])] as const;
-    // Only this test's sockets: the rest of the host changes between dumps.
+    // Only this test's sockets, by both ports: the rest of the host changes
+    // between dumps, and another test's socket may hold one of these ports.
+    const clientPorts = clients.map((c) => c.localPort!);
+    const ours = (s: SocketRecord): boolean =>
+      (ports.includes(s.localPort) && (s.remotePort === 0 || clientPorts.includes(s.remotePort))) ||
+      (clientPorts.includes(s.localPort) && ports.includes(s.remotePort));
     const mine = async (src: NetlinkSource): Promise<string[]> =>
       new SocketTable()
         .apply((await src.dump()).cursor())
-        .opened.filter((s) => ports.includes(s.localPort) || ports.includes(s.remotePort))
+        .opened.filter(ours)
         .map((s) => `${s.family} ${s.localIp}:${s.localPort} ${s.remoteIp}:${s.remotePort} ${String(s.key)}`);
     try {
       const together = await mine(sources[0]);
