@@ -34,6 +34,8 @@ export interface DestroyFeedOptions {
   readonly recvBufferSize: number;
   /** Starts the child: node destroy-child.js <groups> <bytes>. */
   readonly spawnChild?: (args: readonly string[]) => ChildProcess;
+  /** A listener that has not subscribed this long after its start is killed (default 10 s; Node starts in ~60 ms). */
+  readonly startTimeoutMs?: number;
   readonly warn: (message: string) => void;
 }
 
@@ -43,6 +45,7 @@ const GROUPS: Record<Transport, Record<Family, number>> = {
 };
 const CHILD = new URL('./destroy-child.js', import.meta.url);
 const MAX_BACKOFF_MS = 5_000;
+const START_TIMEOUT_MS = 10_000;
 
 /** Each `drain()` hands over what arrived since the last. */
 export class DestroyFeed {
@@ -95,8 +98,17 @@ export class DestroyFeed {
     const child = spawnChild(this.#args);
     this.#child = child;
     const reader = new FrameReader();
+    // A listener that never says READY or FAILED (hung at start: seen under an
+    // LD_PRELOAD that deadlocked Node) must not hold up the run: kill it.
+    const timeoutMs = this.#opts.startTimeoutMs ?? START_TIMEOUT_MS;
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     let settled = false;
     const first = (r: Parameters<NonNullable<typeof onFirst>>[0]): void => {
+      clearTimeout(deadline);
       if (!settled) {
         settled = true;
         onFirst?.(r);
@@ -107,9 +119,14 @@ export class DestroyFeed {
     });
     child.on('error', (err) => first({ ok: false, reason: `cannot start the notification listener: ${err.message}` }));
     child.on('exit', (code, signal) => {
+      clearTimeout(deadline);
       this.#healthy = false;
       if (this.#closed) return;
-      if (!settled) return first({ ok: false, reason: `the notification listener exited (${signal ?? `code ${code}`}) before subscribing` });
+      if (!settled) {
+        const reason = timedOut ? `the notification listener did not subscribe within ${timeoutMs / 1000} s` : `the notification listener exited (${signal ?? `code ${code}`}) before subscribing`;
+        if (!onFirst) this.#opts.warn(`${reason} after a restart; closed sockets are found by the dumps from now on`);
+        return first({ ok: false, reason });
+      }
       if (code === 3) return; // it said FAILED: nothing to restart
       this.stats.restarts++;
       this.#opts.warn(`the destroy-notification listener died (${signal ?? `exit code ${code}`}); restarting it — sockets closed meanwhile are found by the next dumps`);

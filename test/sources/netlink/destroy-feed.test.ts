@@ -22,8 +22,8 @@ const notification = (cookie: number) => inetDiagMsg({ seq: 0, state: 7, sport: 
 
 const feeds: DestroyFeed[] = [];
 afterEach(() => feeds.splice(0).forEach((f) => f.close()));
-function feed(spawnChild: ReturnType<typeof stub> | (() => ReturnType<ReturnType<typeof stub>>), warnings: string[] = []): DestroyFeed {
-  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, spawnChild, warn: (m) => warnings.push(m) });
+function feed(spawnChild: ReturnType<typeof stub> | (() => ReturnType<ReturnType<typeof stub>>), warnings: string[] = [], startTimeoutMs?: number): DestroyFeed {
+  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, spawnChild, warn: (m) => warnings.push(m), startTimeoutMs });
   feeds.push(f);
   return f;
 }
@@ -62,6 +62,15 @@ describe('DestroyFeed', () => {
   it('says why when the kernel refuses the subscription', async () => {
     const f = feed(stub([frame(FrameKind.FAILED, Buffer.from('bind: EPERM'))], 'exit'));
     expect(await f.start()).toEqual({ ok: false, reason: 'bind: EPERM' });
+  });
+
+  it('gives up on a listener that never subscribes, and kills it', async () => {
+    let child: ReturnType<ReturnType<typeof stub>> | undefined;
+    const f = feed(() => (child = stub([], 'wait')()), [], 300);
+    const t = Date.now();
+    expect(await f.start()).toEqual({ ok: false, reason: 'the notification listener did not subscribe within 0.3 s' });
+    expect(Date.now() - t).toBeLessThan(3000);
+    expect(child!.signalCode).toBe('SIGKILL');
   });
 
   it('restarts a listener that dies (the netlink package aborts on some overflows) and counts it', async () => {
