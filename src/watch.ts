@@ -88,7 +88,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   });
   let failures = 0;
   let events = 0;
-  let warnedUnreadable = false;
+  const warnedHidden = new Set<number>();
   let missedBefore = 0;
   let last = false; // stopping: this poll is the final one
 
@@ -131,12 +131,27 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
     const fresh = tracker.fresh(diff.opened, destroyed, mono, seq > 1 && deps.feed?.healthy === true);
     const enrichStart = performance.now();
-    const outcome = await deps.enricher.enrich(fresh, diff.closed, listeners, performance.now() + opts.dnsTimeoutMs);
+    const outcome = await deps.enricher.enrich({
+      opened: fresh,
+      closed: diff.closed,
+      released: diff.released,
+      adopted: diff.adopted,
+      destroyed: destroyed.map((d) => d.record),
+      listeners,
+      dnsDeadline: performance.now() + opts.dnsTimeoutMs,
+    });
+    tracker.reattribute(outcome.updates);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
-    if (outcome.unreadable > 0 && !warnedUnreadable) {
-      warnedUnreadable = true;
+    // Said only when a process we may not read may hide the process of a socket reported, and once per such process.
+    const suspects = outcome.hiddenBy.filter((h) => !warnedHidden.has(h.process.pid));
+    if (suspects.length > 0) {
+      for (const h of suspects) warnedHidden.add(h.process.pid);
+      const sockets = outcome.hiddenBy.reduce((n, h) => Math.max(n, h.sockets), 0);
+      const named = suspects.slice(0, 3).map((h) => `pid ${h.process.pid} (${h.process.comm})`);
+      const more = suspects.length - named.length;
+      const who = more > 0 ? `${named.join(', ')} or ${more} other process${more === 1 ? '' : 'es'}` : named.join(' or ');
       deps.warn(
-        `permission denied reading the open files of ${outcome.unreadable === 1 ? '1 process' : `${outcome.unreadable} processes`} (reading them needs root with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, and no process more privileged than socketwatch): their sockets are reported without a process`,
+        `${sockets === 1 ? '1 socket' : `${sockets} sockets`} reported without a process may be held by ${who}, whose open files socketwatch may not read (that needs root with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, and no more privileged process)`,
       );
     }
 

@@ -5,7 +5,7 @@
 import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
-import type { EnrichedSocket } from './model.js';
+import type { Attribution, EnrichedSocket } from './model.js';
 import { tcpStateName } from './tcp-states.js';
 
 /** What every event of one poll shares. */
@@ -73,7 +73,7 @@ export interface SocketEventDoc {
   server?: EndpointDoc;
   source?: EndpointDoc;
   destination?: EndpointDoc;
-  process?: { pid: number; name: string; args: string[]; executable?: string; command_line: string };
+  process?: { pid?: number; name?: string; args?: string[]; executable?: string; command_line?: string };
   user?: { id: string; name?: string; full_name?: string };
   related?: { hosts: string[] };
   system: {
@@ -83,7 +83,7 @@ export interface SocketEventDoc {
       state: string;
       inode: number;
       cookie: string;
-      process?: { cmdline: string };
+      process?: { cmdline?: string; attribution?: Attribution; pids?: number[] };
       rtt_us?: number;
       retransmits?: number;
       drops?: number;
@@ -217,7 +217,19 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     const p = e.process;
     doc.process = { pid: p.pid, name: p.name, args: [...p.args], command_line: p.commandLine };
     if (p.executable !== undefined) doc.process.executable = p.executable;
-    doc.system.socket.process = { cmdline: p.commandLine };
+    doc.system.socket.process = { cmdline: p.commandLine, attribution: e.attribution ?? 'fd' };
+  } else if (e.pool) {
+    // A pool of processes holds the listener it came through: only what they all share.
+    const p = e.pool;
+    doc.process = {};
+    if (p.name !== undefined) doc.process.name = p.name;
+    if (p.args !== undefined) {
+      doc.process.args = [...p.args];
+      doc.process.command_line = p.args.join(' ');
+    }
+    if (p.executable !== undefined) doc.process.executable = p.executable;
+    doc.system.socket.process = { attribution: 'listener_pool', pids: [...p.pids] };
+    if (p.args !== undefined) doc.system.socket.process.cmdline = p.args.join(' ');
   }
   if (e.user) {
     const u = e.user;

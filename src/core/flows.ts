@@ -3,7 +3,8 @@
 // that no longer lists it), and flow reports in between. Pure: times come in
 // as arguments.
 import { countersZeroed, flowTotals, type FlowTotals } from './counters.js';
-import type { EnrichedSocket, SocketKey, SocketRecord } from './model.js';
+import { withProcess, withRecord } from './enriched.js';
+import type { EnrichedSocket, ProcessInfo, SocketKey, SocketRecord } from './model.js';
 import { TcpState } from './tcp-states.js';
 
 /** What an event says about the flow (the socket's connection). */
@@ -54,7 +55,7 @@ export interface TrackerCounts {
 }
 
 interface Live {
-  readonly socket: EnrichedSocket;
+  socket: EnrichedSocket;
   readonly startMs: number;
   readonly complete: boolean;
   /** flow.id, made when first reported (a hash per socket is worth saving while nothing reports it). */
@@ -112,6 +113,18 @@ export class FlowTracker {
     this.#live.delete(key);
     this.#directions[live.socket.direction]--;
     return live;
+  }
+
+  /**
+   * Live sockets whose holder is now known better — accepted since they were
+   * reported, or handed to another process: their later events (flows, the
+   * close) name the process that holds them.
+   */
+  reattribute(updates: ReadonlyArray<{ readonly key: SocketKey; readonly process: ProcessInfo }>): void {
+    for (const { key, process } of updates) {
+      const live = this.#live.get(key);
+      if (live) live.socket = withProcess(live.socket, process);
+    }
   }
 
   /** Whether the dump about to be taken should carry counters: a flow report is due. */
@@ -176,7 +189,7 @@ export class FlowTracker {
         // counters seen, when its own process aborted it and the kernel zeroed them (tcp_disconnect).
         const last = live.socket.socket;
         const counters = countersZeroed(record.counters) ? last.counters : record.counters;
-        const ended = { ...live, socket: { ...live.socket, socket: { ...last, state: record.state, counters } } };
+        const ended = { ...live, socket: withRecord(live.socket, { ...last, state: record.state, counters }) };
         events.push(this.#closed(ended, atMs, 'notification', true));
         continue;
       }

@@ -4,19 +4,32 @@
 import type { Direction, SocketRecord } from './model.js';
 import { TcpState } from './tcp-states.js';
 
-interface Listener {
+export interface Listener {
   readonly key: SocketRecord['key'];
   readonly family: SocketRecord['family'];
   readonly ip: string;
+  readonly port: number;
   readonly v6only: boolean;
-}
-
-/** A socket is listening when it is in LISTEN, or (Metricbeat's test; UDP: bound, not connected) has no remote port. */
-export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort'>): boolean {
-  return s.state === TcpState.LISTEN || s.remotePort === 0;
+  /** Its inode when it was listed (0 for one known only from a notification): who holds it is who accepts. */
+  readonly inode: number;
 }
 
 const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
+
+/**
+ * A TCP connection its own process aborted (close() with SO_LINGER 0):
+ * tcp_disconnect zeroes the remote port (and the counters, and the local
+ * address unless it was bound) but keeps the remote address. A listener's
+ * remote address is the wildcard, so the two are never confused.
+ */
+export function isAborted(s: Pick<SocketRecord, 'transport' | 'remotePort' | 'remoteIp' | 'family'>): boolean {
+  return s.transport === 'tcp' && s.remotePort === 0 && s.remoteIp !== WILDCARD[s.family] && s.remoteIp !== WILDCARD.ipv4;
+}
+
+/** A socket is listening when it is in LISTEN, or (Metricbeat's test; UDP: bound, not connected) has no remote port — unless it is an aborted connection. */
+export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort' | 'transport' | 'remoteIp' | 'family'>): boolean {
+  return s.state === TcpState.LISTEN || (s.remotePort === 0 && !isAborted(s));
+}
 const NONE: readonly Listener[] = [];
 
 /** TCP and UDP ports are separate spaces. A number, not text: looked up for every new socket. */
@@ -44,7 +57,7 @@ export class ListenerTable {
 
   add(s: SocketRecord): void {
     const list = this.#byPort.get(portKey(s));
-    const entry: Listener = { key: s.key, family: s.family, ip: s.localIp, v6only: s.v6only === true };
+    const entry: Listener = { key: s.key, family: s.family, ip: s.localIp, port: s.localPort, v6only: s.v6only === true, inode: s.inode };
     if (list) list.push(entry);
     else this.#byPort.set(portKey(s), [entry]);
   }
@@ -62,11 +75,9 @@ export class ListenerTable {
     return this.#byPort.has(portKey(s));
   }
 
-  /** Keys of the listeners a socket could have been accepted by (same rule as direction). */
-  acceptingListeners(s: SocketRecord): SocketRecord['key'][] {
-    return this.#onPort(s)
-      .filter((l) => accepts(l, s))
-      .map((l) => l.key);
+  /** The listeners a socket could have been accepted by (same rule as direction). */
+  acceptingListeners(s: SocketRecord): Listener[] {
+    return this.#onPort(s).filter((l) => accepts(l, s));
   }
 
   /**

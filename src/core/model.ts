@@ -60,8 +60,32 @@ export interface SocketRecord {
   readonly v6only: boolean | undefined;
   /** idiag_uid: the socket's owner. 0 (not root!) for TIME_WAIT and SYN_RECV minisocks. */
   readonly uid: number;
-  /** idiag_inode: 0 for TIME_WAIT and SYN_RECV minisocks and for orphaned sockets. */
-  readonly inode: number;
+  /**
+   * idiag_inode: 0 for TIME_WAIT and SYN_RECV minisocks, for a connection
+   * still in its listener's accept queue, and for a socket its process has
+   * closed (the kernel finishes it alone). Updated in place while the socket
+   * lives: it turns 0 when the process lets go, and non-zero when accept()
+   * gives the socket a file.
+   */
+  inode: number;
+  /**
+   * idiag_timer: which timer is pending — 1 retransmit, 2 keepalive (also the
+   * FIN_WAIT2 timer), 3 TIME_WAIT, 4 zero-window probe, 0 none. 3 only ever
+   * marks a TIME_WAIT minisock, whose state is its substate: TIME_WAIT, or
+   * FIN_WAIT2 while the peer's FIN has not come (inet_twsk_diag_fill).
+   * Updated in place with the state.
+   */
+  timer: number;
+  /** idiag_expires: ms until that timer fires (for a minisock: until it goes). Updated with the state. */
+  expiresMs: number;
+  /**
+   * idiag_rqueue: TCP — sequence space received and not read by the process
+   * (rcv_nxt − copied_seq), which counts a FIN that came after the process
+   * closed the socket; UDP — bytes queued. As of the dump or notification it came in.
+   */
+  readonly rqueue: number;
+  /** idiag_wqueue: TCP — bytes written and not acknowledged (write_seq − snd_una). */
+  readonly wqueue: number;
   /** id.idiag_if: the bound interface index, 0 when unbound. */
   readonly ifindex: number;
   /** INET_DIAG_INFO counters (TCP): from the last dump that asked for them, or the destroy notification. */
@@ -85,6 +109,11 @@ export interface SocketCursor {
   attributes(): SocketAttributes;
   /** Its counters only (INET_DIAG_INFO), when the dump carries them; `into` is filled and returned when given. */
   counters(into?: SocketRecord['counters']): SocketRecord['counters'];
+  /** idiag_inode of the current socket (cheap: one integer read). */
+  inode(): number;
+  /** idiag_timer and idiag_expires of the current socket (read when its state changed). */
+  timer(): number;
+  expiresMs(): number;
   /** Full decode of the current socket. */
   decode(): SocketRecord;
 }
@@ -126,11 +155,35 @@ export type HostResult =
   | { readonly host: string; readonly etldPlusOne: string | undefined }
   | { readonly error: string };
 
+/**
+ * How a socket's process was found:
+ * - fd: one of the process's open files is the socket (/proc/<pid>/fd);
+ * - listener: the socket came through a listener that one process holds —
+ *   the process that accepted it, or will (it waits in the accept queue);
+ * - listener_pool: several processes hold that listener (a pre-fork pool):
+ *   any of them may have accepted it; only what they share is told.
+ */
+export type Attribution = 'fd' | 'listener' | 'listener_pool';
+
+/** What the processes of a pool share (listener_pool): each fact only when all agree. */
+export interface PoolFacts {
+  readonly pids: readonly number[];
+  readonly name: string | undefined;
+  readonly executable: string | undefined;
+  readonly args: readonly string[] | undefined;
+}
+
 /** A socket plus what socketwatch learned about it. */
 export interface EnrichedSocket {
   readonly socket: SocketRecord;
   readonly direction: Direction;
+  /** The process that holds it (attribution fd or listener). */
   readonly process: ProcessInfo | undefined;
+  /** listener_pool: what the candidates share. */
+  readonly pool: PoolFacts | undefined;
+  /** How the process (or pool) was found; undefined when none was. */
+  readonly attribution: Attribution | undefined;
+  /** Why the socket's own process is not known (set also when a listener told it instead). */
   readonly processError: EnrichmentError | undefined;
   /** Undefined when the kernel gave no owner (minisocks report uid 0 for everyone). */
   readonly user: UserInfo | undefined;

@@ -3,6 +3,9 @@ import type { SocketCursor, SocketKey, SocketRecord } from './model.js';
 import { newStateCounts, stateSlot, type StateCounts } from './summary.js';
 import { TcpState } from './tcp-states.js';
 
+/** A TIME_WAIT minisock: its own timer (3), or the state (a recording or test without timers). */
+export const isTimeWaitRow = (s: Pick<SocketRecord, 'state' | 'timer'>): boolean => s.timer === 3 || s.state === TcpState.TIME_WAIT;
+
 export interface TableDiff {
   /** Sockets whose identity was not in the previous dump, in dump order. */
   readonly opened: SocketRecord[];
@@ -14,6 +17,15 @@ export interface TableDiff {
    * notification may have been lost, and the row may stay a minute.
    */
   readonly ended: SocketRecord[];
+  /**
+   * Known sockets whose inode turned 0: their process let go of them (closed
+   * the fd; the kernel finishes the connection alone, or keeps a TIME_WAIT
+   * minisock under the same cookie). `inode` is the one it had: that fd of
+   * that process is free again, and may now hold a new socket.
+   */
+  readonly released: ReadonlyArray<{ readonly record: SocketRecord; readonly inode: number }>;
+  /** Known sockets that got an inode: accepted from their listener's queue (accept() gave them a file). */
+  readonly adopted: SocketRecord[];
   /** Sockets in this dump. */
   readonly total: number;
   /** The dump's sockets by transport and state (for the summary), counted on the way. */
@@ -51,6 +63,8 @@ export class SocketTable {
     const generation = ++this.#generation;
     const opened: SocketRecord[] = [];
     const ended: SocketRecord[] = [];
+    const released: Array<{ record: SocketRecord; inode: number }> = [];
+    const adopted: SocketRecord[] = [];
     const states = newStateCounts();
     let total = 0;
     while (cursor.next()) {
@@ -63,19 +77,29 @@ export class SocketTable {
         states[stateSlot(record.transport, record.state)]!++;
       } else if (entry.seen !== generation) {
         entry.seen = generation;
+        const record = entry.record;
         const state = cursor.state();
-        if (entry.record.state !== state) {
-          entry.record.state = state;
-          if (state === TcpState.TIME_WAIT && entry.record.transport === 'tcp') ended.push(entry.record);
+        if (record.state !== state) {
+          const wasMinisock = isTimeWaitRow(record);
+          record.state = state;
+          record.timer = cursor.timer();
+          record.expiresMs = cursor.expiresMs();
+          // The full socket is gone and a TIME_WAIT minisock kept its cookie (in substate FIN_WAIT2 until the peer's FIN).
+          if (!wasMinisock && isTimeWaitRow(record) && record.transport === 'tcp') ended.push(record);
         }
-        states[stateSlot(entry.record.transport, state)]!++;
-        if (refresh) {
-          if (entry.record.transport === 'tcp') {
-            entry.record.counters = cursor.counters(entry.record.counters);
-          } else {
-            const a = cursor.attributes();
-            entry.record.drops = a.drops;
-          }
+        const inode = cursor.inode();
+        if (record.inode !== inode) {
+          if (record.inode !== 0) released.push({ record, inode: record.inode });
+          if (inode !== 0) adopted.push(record);
+          record.inode = inode;
+        }
+        states[stateSlot(record.transport, state)]!++;
+        if (record.transport === 'udp') {
+          // Every UDP dump carries SKMEMINFO: the drop counter is always current (kernel-notes.md §3).
+          record.drops = cursor.attributes().drops ?? record.drops;
+        } else if (refresh) {
+          // A TIME_WAIT row carries no tcp_info: the counters it had as a full socket stay.
+          record.counters = cursor.counters(record.counters) ?? record.counters;
         }
       } else {
         continue; // the same socket twice in one dump (both family dumps, or a re-sent datagram)
@@ -91,6 +115,6 @@ export class SocketTable {
         }
       }
     }
-    return { opened, closed, ended, total, states };
+    return { opened, closed, ended, released, adopted, total, states };
   }
 }

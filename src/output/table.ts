@@ -40,6 +40,13 @@ export function clock(d: Date): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** The PID column: the holder, or for a pool of holders the first and how many more ("101+2"). */
+function pidCell(e: SocketEventDoc): string {
+  if (e.process?.pid !== undefined) return String(e.process.pid);
+  const pids = e.system.socket.process?.pids;
+  return pids && pids.length > 0 ? `${pids[0]}+${pids.length - 1}` : '-';
+}
+
 /** One event as table cells (untrusted text made terminal-safe). */
 export function tableRow(e: SocketEventDoc, time: string): string[] {
   const s = e.system.socket;
@@ -51,7 +58,7 @@ export function tableRow(e: SocketEventDoc, time: string): string[] {
     formatEndpoint(s.local.ip, s.local.port),
     s.remote ? terminalSafe(s.remote.host ? `${s.remote.host}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
     state === undefined ? s.state : tcpStateShortName(state),
-    e.process ? String(e.process.pid) : '-',
+    pidCell(e),
     terminalSafe(e.process?.name ?? '-'),
     terminalSafe(e.user?.name ?? e.user?.id ?? '-'),
   ];

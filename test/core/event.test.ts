@@ -3,15 +3,16 @@ import { communityId } from '../../src/core/community-id.js';
 import { openedDoc as toEventDoc, toEventDocs, type PollContext } from '../../src/core/event.js';
 import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
+import { enriched as make } from '../../src/core/enriched.js';
 
 const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 1000, periodMs: 10_000, hostName: 'host.example.com', wallOffsetMs: 0 };
 const proc = { pid: 4242, name: 'nginx', executable: '/usr/sbin/nginx', args: ['nginx', '-g', 'daemon off;'], commandLine: 'nginx -g daemon off;' };
 const user = { id: '33', name: 'www-data', fullName: 'www-data' };
 const sock = (p: Partial<SocketRecord>): SocketRecord => ({
   key: 77, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.10', localPort: 443,
-  remoteIp: '198.51.100.20', remotePort: 51000, v6only: undefined, uid: 33, inode: 9999, ifindex: 0, ...p,
+  remoteIp: '198.51.100.20', remotePort: 51000, v6only: undefined, uid: 33, inode: 9999, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, ...p,
 });
-const enriched = (socket: SocketRecord, direction: EnrichedSocket['direction']): EnrichedSocket => ({ socket, direction, process: proc, processError: undefined, user });
+const enriched = (socket: SocketRecord, direction: EnrichedSocket['direction']): EnrichedSocket => make(socket, direction, user, undefined, proc, undefined, 'fd', undefined);
 
 describe('openedDoc (Metricbeat\'s event)', () => {
   it('writes an ingress connection in Metricbeat shape, with our additions', () => {
@@ -36,7 +37,7 @@ describe('openedDoc (Metricbeat\'s event)', () => {
       system: {
         socket: {
           local: { ip: '192.0.2.10', port: 443 }, remote: { ip: '198.51.100.20', port: 51000 }, state: 'ESTABLISHED', inode: 9999, cookie: '77',
-          process: { cmdline: 'nginx -g daemon off;' },
+          process: { cmdline: 'nginx -g daemon off;', attribution: 'fd' },
         },
       },
     });

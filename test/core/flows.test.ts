@@ -6,7 +6,7 @@ import { TcpState } from '../../src/core/tcp-states.js';
 let port = 40000;
 const rec = (p: Partial<SocketRecord> = {}): SocketRecord => ({
   key: port, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: port++,
-  remoteIp: '198.51.100.1', remotePort: 443, v6only: undefined, uid: 1000, inode: 5, ifindex: 0, counters: undefined, drops: undefined, ...p,
+  remoteIp: '198.51.100.1', remotePort: 443, v6only: undefined, uid: 1000, inode: 5, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, counters: undefined, drops: undefined, ...p,
 });
 const enrich = (socket: SocketRecord, direction: EnrichedSocket['direction'] = 'egress'): EnrichedSocket => ({
   socket, direction, process: { pid: 7, name: 'curl', executable: undefined, args: [], commandLine: '' }, processError: undefined, user: undefined,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { SocketCursor, SocketKey, SocketRecord } from '../../src/core/model.js';
+import type { SocketAttributes, SocketCursor, SocketKey, SocketRecord } from '../../src/core/model.js';
 import { SocketTable } from '../../src/core/socket-table.js';
 import { summarize, summaryOf } from '../../src/core/summary.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
 function rec(key: SocketKey, state: number = TcpState.ESTABLISHED): SocketRecord {
-  return { key, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state, localIp: '192.0.2.1', localPort: 1, remoteIp: '192.0.2.2', remotePort: 2, v6only: undefined, uid: 0, inode: 9, ifindex: 0 };
+  return { key, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state, localIp: '192.0.2.1', localPort: 1, remoteIp: '192.0.2.2', remotePort: 2, v6only: undefined, uid: 0, inode: 9, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0 };
 }
 
 /** A cursor over plain records that counts full decodes. */
@@ -16,6 +16,11 @@ class ListCursor implements SocketCursor {
   next(): boolean { return ++this.#i < this.items.length; }
   key(): SocketKey { return this.items[this.#i]!.key; }
   state(): number { return this.items[this.#i]!.state; }
+  inode(): number { return this.items[this.#i]!.inode; }
+  timer(): number { return this.items[this.#i]!.timer; }
+  expiresMs(): number { return this.items[this.#i]!.expiresMs; }
+  attributes(): SocketAttributes { const r = this.items[this.#i]!; return { counters: r.counters, drops: r.drops }; }
+  counters(): SocketRecord['counters'] { return this.items[this.#i]!.counters; }
   decode(): SocketRecord { this.decodes++; return { ...this.items[this.#i]! }; }
 }
 
@@ -101,6 +106,41 @@ describe('SocketTable', () => {
     const d = t.apply(new ListCursor([rec('18446744073709551615')]));
     expect(keys(d.closed)).toEqual([5]);
     expect(d.opened).toEqual([]);
+  });
+
+  it('names the sockets whose process let go (inode turned 0) with the inode they had, and those accepted since (inode appeared)', () => {
+    const t = new SocketTable();
+    t.apply(new ListCursor([{ ...rec(1), inode: 501 }, { ...rec(2), inode: 0 }, { ...rec(3), inode: 503 }]));
+    const d = t.apply(new ListCursor([{ ...rec(1, TcpState.FIN_WAIT1), inode: 0 }, { ...rec(2), inode: 502 }, { ...rec(3), inode: 503 }]));
+    expect(d.released.map((r) => [r.record.key, r.inode])).toEqual([[1, 501]]);
+    expect(keys(d.adopted)).toEqual([2]);
+    expect([...t.records()].map((r) => r.inode)).toEqual([0, 502, 503]);
+    const again = t.apply(new ListCursor([{ ...rec(1, TcpState.FIN_WAIT1), inode: 0 }, { ...rec(2), inode: 502 }, { ...rec(3), inode: 503 }]));
+    expect([again.released, again.adopted]).toEqual([[], []]);
+  });
+
+  it('takes a TIME_WAIT minisock in substate FIN_WAIT2 (timer 3) for the end of the connection, once', () => {
+    const t = new SocketTable();
+    t.apply(new ListCursor([rec(1)]));
+    const d = t.apply(new ListCursor([{ ...rec(1, TcpState.FIN_WAIT2), inode: 0, timer: 3, expiresMs: 59_000 }]));
+    expect(keys(d.ended)).toEqual([1]);
+    expect([...t.records()][0]).toMatchObject({ state: TcpState.FIN_WAIT2, timer: 3, expiresMs: 59_000 });
+    expect(t.apply(new ListCursor([{ ...rec(1, TcpState.TIME_WAIT), inode: 0, timer: 3, expiresMs: 60_000 }])).ended).toEqual([]);
+    // An orphaned full socket in FIN_WAIT2 (its keepalive timer) is still alive.
+    t.apply(new ListCursor([rec(2)]));
+    expect(t.apply(new ListCursor([{ ...rec(2, TcpState.FIN_WAIT2), inode: 0, timer: 2 }])).ended).toEqual([]);
+  });
+
+  it('keeps a connection\'s counters when its TIME_WAIT row (which has none) is refreshed, and always refreshes UDP drops', () => {
+    const t = new SocketTable();
+    const counters = { bytesReceived: 10, bytesAcked: 20 };
+    t.apply(new ListCursor([{ ...rec(1), counters }, { ...rec(2), transport: 'udp', drops: 1 }]));
+    t.apply(new ListCursor([{ ...rec(1), counters: { bytesReceived: 15, bytesAcked: 25 } }, { ...rec(2), transport: 'udp', drops: 1 }]), true);
+    t.apply(new ListCursor([{ ...rec(1, TcpState.TIME_WAIT), inode: 0, timer: 3, counters: undefined }, { ...rec(2), transport: 'udp', drops: 1991 }]), true);
+    const [tcp, udp] = [...t.records()];
+    expect(tcp?.counters).toEqual({ bytesReceived: 15, bytesAcked: 25 });
+    t.apply(new ListCursor([{ ...rec(1, TcpState.TIME_WAIT), inode: 0, timer: 3 }, { ...rec(2), transport: 'udp', drops: 2000 }])); // no counters asked
+    expect(udp?.drops).toBe(2000);
   });
 
   it('empties when the dump is empty', () => {

@@ -94,7 +94,7 @@ describe('socketwatch --once on real sockets', () => {
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
-    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(stderr).not.toMatch(/EPIPE|Error|^\s+at /m);
   });
 });
 
@@ -132,7 +132,7 @@ describe('socketwatch --period (watching)', () => {
     cli.kill('SIGTERM');
     const exit = await cli.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(cli.stderr).not.toMatch(/Error|at /);
+    expect(cli.stderr).not.toMatch(/Error|^\s+at /m);
   });
 
   // SIGHUP: the terminal went away (or a supervisor asks it to stop): a clean stop, as for SIGTERM.

@@ -31,6 +31,7 @@ export class FakeProc implements ProcFs {
     const proc: FakeProcess = { comm: p.comm ?? `proc${pid}`, start: p.start ?? pid * 10, args: p.args ?? [p.comm ?? `proc${pid}`], fds, ...(p.exe === undefined ? {} : { exe: p.exe }) };
     if (p.linksDenied) proc.linksDenied = true;
     if (p.dirDenied) proc.dirDenied = true;
+    if (p.uid !== undefined) proc.uid = p.uid;
     this.procs.set(pid, proc);
     return proc;
   }
@@ -84,6 +85,10 @@ export class FakeProc implements ProcFs {
       return Buffer.from(`${pid} (${p.comm}) ${filler} ${p.start} 0 0\n`);
     }
     if (what === 'cmdline') return Buffer.from(p.args.map((a) => `${a}\0`).join(''));
+    if (what === 'status') {
+      const uid = p.uid ?? 0;
+      return Buffer.from(`Name:\t${p.comm}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
+    }
     throw errno('ENOENT');
   }
 
@@ -91,6 +96,7 @@ export class FakeProc implements ProcFs {
     this.calls.stat++;
     const [pid, what] = path.split('/');
     const p = this.#proc(pid);
+    if (what === undefined) return { size: 0, uid: p.uid ?? 0 }; // /proc/<pid>: owned by its euid
     if (what !== 'fd') throw errno('ENOENT');
     return { size: this.countsFds ? p.fds.size : 0, uid: p.uid ?? 0 };
   }

@@ -15,6 +15,10 @@ export interface MsgSpec {
   cookie?: bigint | number;
   uid?: number;
   inode?: number;
+  timer?: number;
+  expires?: number;
+  rqueue?: number;
+  wqueue?: number;
   /** Raw attributes: [type, payload]. */
   attrs?: Array<[number, Buffer]>;
   seq?: number;
@@ -43,6 +47,7 @@ export function inetDiagMsg(spec: MsgSpec): Buffer {
   const p = 16;
   b[p] = family === 'ipv4' ? 2 : 10;
   b[p + 1] = spec.state ?? 1;
+  b[p + 2] = spec.timer ?? 0;
   b.writeUInt16BE(spec.sport ?? 0, p + 4);
   b.writeUInt16BE(spec.dport ?? 0, p + 6);
   const put = (text: string | undefined, off: number): void => {
@@ -55,6 +60,9 @@ export function inetDiagMsg(spec: MsgSpec): Buffer {
   b.writeUInt32LE(spec.ifindex ?? 0, p + 40);
   const cookie = BigInt(spec.cookie ?? 1);
   b.writeBigUInt64LE(cookie, p + 44);
+  b.writeUInt32LE(spec.expires ?? 0, p + 52);
+  b.writeUInt32LE(spec.rqueue ?? 0, p + 56);
+  b.writeUInt32LE(spec.wqueue ?? 0, p + 60);
   b.writeUInt32LE(spec.uid ?? 0, p + 64);
   b.writeUInt32LE(spec.inode ?? 0, p + 68);
   attrs.copy(b, p + 72);

@@ -16,7 +16,7 @@ import {
   u32le,
 } from './constants.js';
 import { DecodeError, NetlinkError } from './errors.js';
-import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, stateAt, type AddressNames } from './inet-diag.js';
+import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, expiresAt, inodeAt, stateAt, timerAt, type AddressNames } from './inet-diag.js';
 
 /** The datagrams of one finished dump (one request), all checked by DumpCollector. */
 export interface DumpPart {
@@ -180,6 +180,18 @@ export class DumpCursor implements SocketCursor {
 
   state(): number {
     return stateAt(this.#current(), this.#payload);
+  }
+
+  inode(): number {
+    return inodeAt(this.#current(), this.#payload);
+  }
+
+  timer(): number {
+    return timerAt(this.#current(), this.#payload);
+  }
+
+  expiresMs(): number {
+    return expiresAt(this.#current(), this.#payload);
   }
 
   attributes(): SocketAttributes {

@@ -80,8 +80,12 @@ const OFF = {
   dport: 6, // id.idiag_dport (big-endian)
   src: 8, // id.idiag_src[4] (network order; IPv4 in the first 4 bytes)
   dst: 24, // id.idiag_dst[4]
+  timer: 2, // idiag_timer
   ifindex: 40, // id.idiag_if
   cookie: 44, // id.idiag_cookie[2] (host order, low word first)
+  expires: 52, // idiag_expires (ms)
+  rqueue: 56, // idiag_rqueue
+  wqueue: 60, // idiag_wqueue
   uid: 64, // idiag_uid
   inode: 68, // idiag_inode
 } as const;
@@ -99,6 +103,18 @@ export function cookieKey(buf: Buffer, p: number): SocketKey {
 
 export function stateAt(buf: Buffer, p: number): number {
   return buf[p + OFF.state] ?? 0;
+}
+
+export function inodeAt(buf: Buffer, p: number): number {
+  return u32le(buf, p + OFF.inode);
+}
+
+export function timerAt(buf: Buffer, p: number): number {
+  return buf[p + OFF.timer] ?? 0;
+}
+
+export function expiresAt(buf: Buffer, p: number): number {
+  return u32le(buf, p + OFF.expires);
 }
 
 /**
@@ -158,6 +174,10 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
     v6only: a.v6only,
     uid: buf.readUInt32LE(p + OFF.uid),
     inode: buf.readUInt32LE(p + OFF.inode),
+    timer: buf[p + OFF.timer] ?? 0,
+    expiresMs: buf.readUInt32LE(p + OFF.expires),
+    rqueue: buf.readUInt32LE(p + OFF.rqueue),
+    wqueue: buf.readUInt32LE(p + OFF.wqueue),
     ifindex: buf.readUInt32LE(p + OFF.ifindex),
     // Always present (maybe undefined): one object shape for every record.
     counters: a.counters,

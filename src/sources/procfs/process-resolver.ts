@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { nodeProcFs } from './proc-fs.js';
 import type { ProcFs } from './proc-fs.js';
-import type { PidScan, ResolveRequest, ResolveResult, ScanStats } from './process-table.js';
+import type { Holder, PidScan, ResolveRequest, ResolveResult, ScanStats } from './process-table.js';
 import { ProcessTable, scanPidFds } from './process-table.js';
 import type { ScanWorkerData } from './scan-worker.js';
 
@@ -15,6 +15,8 @@ export interface ProcessResolver {
   /** Starts the one full scan; resolve() calls wait for it. */
   prime(): Promise<ScanStats>;
   resolve(req: ResolveRequest): Promise<ResolveResult>;
+  /** Every live process holding each of these socket inodes (a listener a pool shares), oldest first. */
+  holders(inodes: readonly number[]): Promise<Map<number, Holder[]>>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,12 @@ export class LocalProcessResolver implements ProcessResolver {
     await this.#primed?.catch(() => undefined);
     if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
     return this.#table.resolve(req);
+  }
+
+  async holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {
+    await this.#primed?.catch(() => undefined);
+    if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
+    return this.#table.holderFacts(inodes);
   }
 
   async close(): Promise<void> {

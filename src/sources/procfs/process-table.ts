@@ -32,6 +32,28 @@ export interface ResolveRequest {
   readonly gone: readonly number[];
   /** Pids likely to hold some of the inodes, looked at first. */
   readonly hints: readonly number[];
+  /**
+   * Whether an inode is a live socket the caller has already attributed.
+   * When the process credited with one exits, or is found no longer to hold
+   * it, while the socket lives on (it was handed over: fork, SCM_RIGHTS), the
+   * socket is looked for again and reported in `moved`.
+   */
+  readonly tracked?: (inode: number) => boolean;
+}
+
+/** A process holding a socket, with the owner it gives the sockets it accepts. */
+export interface Holder {
+  readonly process: ProcessInfo;
+  /** Its file-system uid (the owner of sockets it creates or accepts); undefined when unreadable. */
+  readonly fsUid: number | undefined;
+}
+
+/** A process whose open files socketwatch may not read. */
+export interface DeniedProcess {
+  readonly pid: number;
+  readonly comm: string;
+  /** Its effective uid (the owner of /proc/<pid>), or -1 when unknown. */
+  readonly uid: number;
 }
 
 export interface ScanStats {
@@ -51,6 +73,10 @@ export interface ResolveResult {
   readonly processes: ProcessInfo[];
   /** Processes whose fds this user may not read. */
   readonly unreadable: number;
+  /** Which they are (their sockets cannot be attributed). */
+  readonly denied: readonly DeniedProcess[];
+  /** Tracked inodes whose credited process exited or let go of them, with the pid that holds them now (0: none found yet). */
+  readonly moved: ReadonlyMap<number, number>;
   readonly scan: ScanStats;
 }
 
@@ -72,6 +98,10 @@ interface PidState {
   /** The request in which `start` was last confirmed. */
   checkedIn: number;
   info: ProcessInfo | undefined;
+  /** /proc/<pid>/cmdline as last read: a process that execs its own binary keeps comm and exe but not its arguments. */
+  cmdline: Buffer | undefined;
+  /** Its euid, read when its fds were found closed to us (-1 otherwise). */
+  deniedUid: number;
 }
 
 type Mode = 'incremental' | 'deep';
@@ -150,6 +180,9 @@ export class ProcessTable {
    */
   readonly #owner = new Map<number, number>();
   #request = 0;
+  /** This request's `tracked`, and the tracked inodes whose owner it dropped. */
+  #tracked: ((inode: number) => boolean) | undefined;
+  #orphans = new Set<number>();
 
   constructor(fs: ProcFs) {
     this.#fs = fs;
@@ -187,8 +220,9 @@ export class ProcessTable {
       this.#forget(scan.pid);
       const st: PidState = {
         pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
-        dirty: false, denied: scan.denied, checkedIn: this.#request, info: undefined,
+        dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1,
       };
+      if (scan.denied) this.#deny(st);
       this.#pids.set(scan.pid, st);
       if (scan.denied) continue;
       fdDirs++;
@@ -202,10 +236,15 @@ export class ProcessTable {
   resolve(req: ResolveRequest): ResolveResult {
     const t0 = performance.now();
     this.#request++;
+    this.#tracked = req.tracked;
+    this.#orphans = new Set();
+    // Every request looks at which processes exist: an exit frees the sockets it was credited with.
+    const pids = this.#listPids();
     for (const ino of req.gone) {
       const pid = this.#owner.get(ino);
       if (pid === undefined) continue;
       this.#owner.delete(ino);
+      this.#orphans.delete(ino);
       const st = this.#pids.get(pid);
       if (st) st.dirty = true;
     }
@@ -217,25 +256,86 @@ export class ProcessTable {
       if (pid === undefined || !this.#alive(pid)) missing.add(ino);
     }
     const c = new Counters();
-    const tier = missing.size > 0 ? this.#find(missing, req.hints, c) : 0;
+    let tier: ScanStats['tier'] = missing.size > 0 ? this.#find(pids, missing, req.hints, c, 3) : 0;
+    // Sockets whose holder exited or let go while they live on: handed over. The
+    // new holder received an fd, so its count changed: the first tier finds it.
+    // (One not found now is looked for again next time, while it is tracked.)
+    const orphans = new Set([...this.#orphans].filter((ino) => !this.#owner.has(ino)));
+    if (orphans.size > 0) tier = Math.max(tier, this.#find(pids, orphans, [], c, 1)) as ScanStats['tier'];
 
-    const owners: number[] = new Array<number>(req.inodes.length).fill(0);
     const infos = new Map<number, ProcessInfo | undefined>();
-    req.inodes.forEach((ino, i) => {
+    const owned = (ino: number): number => {
       const pid = ino === 0 ? undefined : this.#owner.get(ino);
-      if (pid === undefined) return;
+      if (pid === undefined) return 0;
       if (!infos.has(pid)) infos.set(pid, this.#info(pid));
-      if (infos.get(pid)) owners[i] = pid;
-    });
+      return infos.get(pid) ? pid : 0;
+    };
+    const owners = req.inodes.map(owned);
+    const moved = new Map<number, number>();
+    for (const ino of this.#orphans) moved.set(ino, owned(ino));
+    this.#tracked = undefined;
     const processes = [...infos.values()].filter((p): p is ProcessInfo => p !== undefined);
-    let unreadable = 0;
-    for (const st of this.#pids.values()) if (st.denied) unreadable++;
-    return { owners, processes, unreadable, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
+    const denied: DeniedProcess[] = [];
+    for (const st of this.#pids.values()) if (st.denied) denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid });
+    return { owners, processes, unreadable: denied.length, denied, moved, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
   }
 
-  /** Looks for `missing` tier by tier; returns the deepest tier used. */
-  #find(missing: Set<number>, hints: readonly number[], c: Counters): 1 | 2 | 3 {
-    const pids = this.#listPids();
+  /**
+   * Every live process holding each of these inodes (a listener shared by a
+   * pool of workers), after a look at processes that are new since the last
+   * request (workers forked since). Pids in start order.
+   */
+  holders(inodes: readonly number[]): Map<number, number[]> {
+    const wanted = new Set(inodes.filter((i) => i !== 0));
+    const out = new Map<number, number[]>();
+    if (wanted.size === 0) return out;
+    this.#request++;
+    const c = new Counters();
+    for (const pid of this.#listPids()) if (!this.#pids.has(pid)) this.#scanPid(pid, 'incremental', c, undefined);
+    const live = [...this.#pids.values()].filter((st) => !st.denied).sort((a, b) => a.start - b.start || a.pid - b.pid);
+    for (const st of live) {
+      let alive: boolean | undefined;
+      for (const ino of st.fds.values()) {
+        if (!wanted.has(ino) || (alive ??= this.#alive(st.pid)) === false) continue;
+        const list = out.get(ino);
+        if (!list) out.set(ino, [st.pid]);
+        else if (list.at(-1) !== st.pid) list.push(st.pid); // the same process holds it on two fds
+      }
+    }
+    return out;
+  }
+
+  /** holders(), with each holder's facts. */
+  holderFacts(inodes: readonly number[]): Map<number, Holder[]> {
+    const out = new Map<number, Holder[]>();
+    for (const [ino, pids] of this.holders(inodes)) {
+      const list: Holder[] = [];
+      for (const pid of pids) {
+        const process = this.#info(pid);
+        if (process) list.push({ process, fsUid: this.fsUid(pid) });
+      }
+      out.set(ino, list);
+    }
+    return out;
+  }
+
+  /**
+   * The file-system uid of a live process (/proc/<pid>/status "Uid:", the
+   * fourth): the owner the kernel gives a socket it creates or accepts
+   * (sock_alloc). Undefined when it cannot be read.
+   */
+  fsUid(pid: number): number | undefined {
+    try {
+      const text = this.#fs.readFile(`${pid}/status`).toString('latin1');
+      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(text);
+      return line ? Number(line[4]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Looks for `missing` tier by tier, at most to `maxTier`; returns the deepest tier used. */
+  #find(pids: readonly number[], missing: Set<number>, hints: readonly number[], c: Counters, maxTier: 1 | 2 | 3): 1 | 2 | 3 {
     const hinted = new Set(hints);
     const first: number[] = [];
     const rest: number[] = [];
@@ -256,11 +356,29 @@ export class ProcessTable {
     }
     // A hinted process is the likely holder: when probing missed, worth listing it and re-reading its non-socket fds too.
     if (missing.size > 0) for (const pid of probed) if (hinted.has(pid)) this.#scanPid(pid, 'deep', c, missing);
-    if (missing.size === 0) return 1;
+    if (missing.size === 0 || maxTier === 1) return 1;
     for (const pid of pids) if (!hinted.has(pid)) this.#scanPid(pid, 'incremental', c, missing);
-    if (missing.size === 0) return 2;
-    for (const pid of pids) this.#scanPid(pid, 'deep', c, missing);
+    if (missing.size === 0 || maxTier === 2) return 2;
+    // The deep tier also re-reads each fd whose socket more than one fd holds:
+    // when a process closes its copy of a shared socket (forked, or dup'ed) and
+    // reuses the number, nothing else tells that the fd changed.
+    const shared = this.#sharedInodes();
+    for (const pid of pids) this.#scanPid(pid, 'deep', c, missing, shared);
     return 3;
+  }
+
+  /** Socket inodes that more than one fd holds, over every process known. */
+  #sharedInodes(): Set<number> {
+    const seen = new Set<number>();
+    const shared = new Set<number>();
+    for (const st of this.#pids.values()) {
+      for (const ino of st.fds.values()) {
+        if (ino === 0) continue;
+        if (seen.has(ino)) shared.add(ino);
+        else seen.add(ino);
+      }
+    }
+    return shared;
   }
 
   /** The pids in /proc now; forgets the ones that are gone. */
@@ -310,7 +428,7 @@ export class ProcessTable {
         target = this.#fs.readlink(`${st.pid}/fd/${fd}`);
       } catch (err) {
         if (isDenied(err)) {
-          st.denied = true;
+          this.#deny(st);
           return;
         }
         st.fds.delete(fd); // not open (or the process exited: the next listing finds out)
@@ -326,14 +444,14 @@ export class ProcessTable {
     if (st.fds.size === st.fdCountNow) st.fdCount = st.fdCountNow;
   }
 
-  #scanPid(pid: number, mode: Mode, c: Counters, missing: Set<number> | undefined): void {
+  #scanPid(pid: number, mode: Mode, c: Counters, missing: Set<number> | undefined, shared?: ReadonlySet<number>): void {
     const st = this.#pids.get(pid) ?? this.#adopt(pid);
     if (!st || st.denied) return;
     let names: string[];
     try {
       names = this.#fs.readdir(`${pid}/fd`);
     } catch (err) {
-      if (isDenied(err)) st.denied = true;
+      if (isDenied(err)) this.#deny(st);
       else this.#forget(pid); // exited mid-scan
       return;
     }
@@ -343,7 +461,7 @@ export class ProcessTable {
     for (const name of names) {
       const fd = Number(name);
       const prev = old.get(fd);
-      if (prev !== undefined && !this.#mustReread(prev, pid, mode)) {
+      if (prev !== undefined && !this.#mustReread(prev, pid, mode, shared)) {
         next.set(fd, prev);
         continue;
       }
@@ -353,7 +471,7 @@ export class ProcessTable {
       } catch (err) {
         // A more privileged process lets us list its fds but not read them (ptrace access mode).
         if (isDenied(err)) {
-          st.denied = true;
+          this.#deny(st);
           return;
         }
         continue; // closed since the listing
@@ -363,7 +481,7 @@ export class ProcessTable {
     }
     // Release what this process no longer holds, then claim what it does.
     for (const [fd, ino] of old) {
-      if (ino !== 0 && next.get(fd) !== ino && this.#owner.get(ino) === pid) this.#owner.delete(ino);
+      if (ino !== 0 && next.get(fd) !== ino && this.#owner.get(ino) === pid) this.#release(ino);
     }
     for (const ino of next.values()) if (ino !== 0) this.#claim(ino, st, missing);
     st.fds = next;
@@ -371,10 +489,26 @@ export class ProcessTable {
     st.dirty = false;
   }
 
-  #mustReread(prev: number, pid: number, mode: Mode): boolean {
+  #mustReread(prev: number, pid: number, mode: Mode, shared: ReadonlySet<number> | undefined): boolean {
     if (prev === 0) return mode === 'deep';
     const owner = this.#owner.get(prev);
-    return owner === undefined || (mode === 'deep' && owner !== pid);
+    return owner === undefined || (mode === 'deep' && (owner !== pid || shared?.has(prev) === true));
+  }
+
+  /** Drops an inode's owner; a tracked one (a live socket) is an orphan to look for again. */
+  #release(ino: number): void {
+    this.#owner.delete(ino);
+    if (this.#tracked?.(ino)) this.#orphans.add(ino);
+  }
+
+  #deny(st: PidState): void {
+    if (st.denied) return;
+    st.denied = true;
+    try {
+      st.deniedUid = this.#fs.stat(String(st.pid)).uid;
+    } catch {
+      st.deniedUid = -1;
+    }
   }
 
   #claim(ino: number, st: PidState, missing: Set<number> | undefined): void {
@@ -394,7 +528,7 @@ export class ProcessTable {
     if (!stat) return undefined;
     const st: PidState = {
       pid, start: stat.startTime, comm: stat.comm, fdCount: -1, fdCountNow: -1, fds: new Map(),
-      dirty: false, denied: false, checkedIn: this.#request, info: undefined,
+      dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1,
     };
     this.#pids.set(pid, st);
     return st;
@@ -403,7 +537,7 @@ export class ProcessTable {
   #forget(pid: number): void {
     const st = this.#pids.get(pid);
     if (!st) return;
-    for (const ino of st.fds.values()) if (ino !== 0 && this.#owner.get(ino) === pid) this.#owner.delete(ino);
+    for (const ino of st.fds.values()) if (ino !== 0 && this.#owner.get(ino) === pid) this.#release(ino);
     this.#pids.delete(pid);
   }
 
@@ -426,7 +560,12 @@ export class ProcessTable {
     return readStat(this.#fs, pid);
   }
 
-  /** Facts about a live process, cached by pid + start time; refreshed after an exec (comm or exe changed). */
+  /**
+   * Facts about a live process, cached by pid + start time. Its command line
+   * is read again each time (a process that execs its own binary keeps its
+   * name and executable, not its arguments; so does one that rewrites its
+   * title): the cached facts are kept while it reads the same.
+   */
   #info(pid: number): ProcessInfo | undefined {
     if (!this.#alive(pid)) return undefined;
     const st = this.#pids.get(pid)!;
@@ -436,13 +575,16 @@ export class ProcessTable {
     } catch {
       executable = undefined; // kernel thread, or not ours to read
     }
-    if (st.info && st.info.name === st.comm && st.info.executable === executable) return st.info;
-    let args: string[] = [];
+    let cmdline: Buffer | undefined;
     try {
-      args = parseCmdline(this.#fs.readFile(`${pid}/cmdline`));
+      cmdline = this.#fs.readFile(`${pid}/cmdline`);
     } catch {
-      // exited just now, or hidden (hidepid): keep what we have
+      cmdline = undefined; // exited just now, or hidden (hidepid): keep what we have
     }
+    const same = st.info !== undefined && st.info.name === st.comm && st.info.executable === executable && (cmdline === undefined || (st.cmdline !== undefined && cmdline.equals(st.cmdline)));
+    if (same) return st.info;
+    if (cmdline !== undefined) st.cmdline = cmdline;
+    const args = st.cmdline ? parseCmdline(st.cmdline) : [];
     st.info = { pid, name: st.comm, executable, args, commandLine: args.join(' ') };
     return st.info;
   }

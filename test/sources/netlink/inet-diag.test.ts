@@ -37,10 +37,11 @@ describe('encodeInetDiagReqCompat', () => {
 
 describe('decodeInetDiagMsg', () => {
   it('decodes an IPv4 connection: big-endian ports, host-order rest', () => {
-    const msg = inetDiagMsg({ state: 1, src: '192.0.2.10', sport: 40000, dst: '198.51.100.20', dport: 443, ifindex: 3, cookie: 77n, uid: 1000, inode: 123456 });
+    const msg = inetDiagMsg({ state: 1, src: '192.0.2.10', sport: 40000, dst: '198.51.100.20', dport: 443, ifindex: 3, cookie: 77n, uid: 1000, inode: 123456, timer: 2, expires: 7000, rqueue: 1, wqueue: 65538 });
     expect(decodeInetDiagMsg(...payload(msg))).toEqual({
       key: 77, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: 1, localIp: '192.0.2.10', localPort: 40000,
       remoteIp: '198.51.100.20', remotePort: 443, v6only: undefined, uid: 1000, inode: 123456, ifindex: 3,
+      timer: 2, expiresMs: 7000, rqueue: 1, wqueue: 65538, counters: undefined, drops: undefined,
     });
   });
 

@@ -111,7 +111,8 @@ describe('ProcessTable', () => {
     expect(r.processes).toEqual([]);
     proc.resetCalls();
     expect(resolve([0]).scan.tier).toBe(0);
-    expect(proc.calls.readdir).toBe(0);
+    expect(proc.calls.readdir).toBe(1); // /proc itself, for exits; no fd directory
+    expect(proc.calls.links).toEqual([]);
   });
 
   it('credits a socket shared by several processes to the one that started first, whatever the scan order', () => {
@@ -152,11 +153,60 @@ describe('ProcessTable', () => {
     expect(resolve([6000]).processes[0]).toMatchObject({ name: 'python3', commandLine: 'python3 -m http.server', executable: '/usr/bin/python3' });
   });
 
-  it('keeps cached facts (no cmdline read) while the process is unchanged', () => {
-    resolve([6000]);
+  it('keeps the cached facts object while the process reads the same (stat to confirm its start, cmdline to see its arguments)', () => {
+    const before = resolve([6000]).processes[0];
     proc.resetCalls();
-    resolve([6000]);
-    expect(proc.calls.readFile).toBe(1); // stat only, to confirm the start time
+    expect(resolve([6000]).processes[0]).toBe(before);
+    expect(proc.calls.readFile).toBe(2);
+  });
+
+  it('sees new arguments after a process execs its own binary (same pid, start, comm and executable)', () => {
+    expect(resolve([6000]).processes[0]?.args).toEqual(['curl', 'https://example.com/']);
+    proc.procs.get(200)!.args = ['curl', '--retry', '3', 'https://example.org/'];
+    proc.procs.get(200)!.fds.set('6', sock(6600));
+    expect(resolve([6600]).processes[0]).toMatchObject({ name: 'curl', args: ['curl', '--retry', '3', 'https://example.org/'] });
+  });
+
+  it('finds a socket on the fd number of one its process let go of (TIME_WAIT), through the released inode', () => {
+    proc.procs.get(200)!.fds.set('5', sock(6001)); // 6000 closed gracefully: its row stays (inode 0), fd 5 reused
+    const r = resolve([6001], [6000]);
+    expect(r).toMatchObject({ owners: [200], scan: { tier: 1 } });
+    expect(proc.calls.links).toEqual(['200/fd/5']);
+  });
+
+  it('finds a socket on the reused fd of a shared socket (a parent closed its copy of what its child holds) in the deep tier', () => {
+    proc.add(300, { comm: 'child', start: 9000, fds: { '5': sock(6000) } }); // forked by curl (pid 200): fd 5 inherited
+    table.prime();
+    proc.procs.get(200)!.fds.set('5', sock(6002)); // curl closed its copy (6000 lives on in the child) and reused fd 5
+    expect(resolve([6002])).toMatchObject({ owners: [200], scan: { tier: 3 } });
+  });
+
+  it('moves a tracked socket to the process that holds it when its holder exits (a socket passed with SCM_RIGHTS)', () => {
+    const tracked = (ino: number): boolean => ino === 6000;
+    expect(table.resolve({ inodes: [6000], gone: [], hints: [], tracked }).owners).toEqual([200]);
+    proc.add(300, { comm: 'receiver', start: 9000, fds: { '7': sock(6000) } });
+    proc.procs.delete(200);
+    const r = table.resolve({ inodes: [], gone: [], hints: [], tracked });
+    expect([...r.moved]).toEqual([[6000, 300]]);
+    expect(r.processes.map((p) => p.name)).toEqual(['receiver']);
+    expect(r.scan.tier).toBe(1);
+    // Untracked sockets of an exited process are just forgotten.
+    proc.procs.delete(100);
+    expect([...table.resolve({ inodes: [], gone: [], hints: [], tracked }).moved]).toEqual([]);
+  });
+
+  it('lists every live holder of a listener, workers forked since included, oldest first', () => {
+    proc.add(101, { comm: 'nginx', start: 5000, fds: { '3': sock(5000) } });
+    proc.add(102, { comm: 'nginx', start: 4000, fds: { '3': sock(5000), '4': sock(5000) } });
+    const holders = table.holderFacts([5000, 777]);
+    expect(holders.get(5000)?.map((h) => h.process.pid)).toEqual([100, 102, 101]);
+    expect(holders.has(777)).toBe(false);
+  });
+
+  it('names the processes whose fds it may not read, with their owner', () => {
+    proc.add(400, { comm: 'sshd', fds: { '3': sock(7100) }, linksDenied: true, uid: 0 });
+    proc.add(401, { comm: 'agent', fds: { '3': sock(7200) }, dirDenied: true, uid: 1000 });
+    expect(resolve([7100, 7200]).denied).toEqual([{ pid: 400, comm: 'sshd', uid: 0 }, { pid: 401, comm: 'agent', uid: 1000 }]);
   });
 
   it('survives processes that exit between listing and reading', () => {
