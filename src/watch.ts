@@ -7,12 +7,13 @@ import { toEventDocs, type EventSelection, type PollContext } from './core/event
 import { decorate, type Decoration } from './core/filter.js';
 import { FlowTracker, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
-import type { SocketRecord } from './core/model.js';
+import type { EnrichedSocket, SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
 import { summaryOf } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
 import type { Formatter, PollMeta } from './output/formatter.js';
+import { OutputQueue } from './output/queue.js';
 import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
 import { ResolverClosedError, type ProcessResolver } from './sources/procfs/process-resolver.js';
@@ -52,17 +53,33 @@ export interface WatchOptions {
   readonly keep: (e: SocketEvent) => boolean;
   /** tags, custom fields (event.id is always set). */
   readonly decoration: Decoration;
+  /** Events that may wait for a slow output before some are dropped (output/queue.ts). */
+  readonly queueEvents: number;
+  /** On a stop, how long the output may take to write what is queued. */
+  readonly drainMs: number;
 }
 
 export interface WatchSummary {
   readonly polls: number;
   readonly events: number;
+  /** Events collected but never written: the output did not take them before the stop's deadline. */
+  readonly unwritten: number;
+  /** Events dropped because the output did not keep up. */
+  readonly dropped: number;
   /** Why the loop ended. */
   readonly ended: 'once' | 'stopped' | 'output-closed' | 'source-ended';
 }
 
 /** A closed connection is remembered this long: TIME_WAIT lasts 60 s. */
 const TOMBSTONE_MS = 75_000;
+/**
+ * A destroyed socket's notification is queued by a kernel workqueue after it
+ * (microseconds when idle; seconds were seen under 1,000 connections a
+ * second on 2 cores); once the listener has read everything up to the
+ * socket's last dump plus this, it is taken for lost — and should it come
+ * after all, it is recognised and not reported twice (flows.ts).
+ */
+const SETTLE_MS = 1_000;
 /** A closed listener still gives direction to notifications this long after its last dump. */
 const LISTENER_MEMORY_MS = 5_000;
 
@@ -76,8 +93,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   const listeners = new ListenerTable();
   const tracker = new FlowTracker({
     flowPeriodMs: opts.flowPeriodMs,
-    // A socket missing from a dump waits one poll for its notification (it may be on its way).
-    graceMs: deps.feed ? opts.periodMs : 0,
+    watching: deps.feed !== undefined,
+    settleMs: SETTLE_MS,
+    holdRequests: !opts.once,
     tombstoneMs: TOMBSTONE_MS,
     flowId: deps.flowId,
   });
@@ -88,6 +106,29 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   });
   let failures = 0;
   let events = 0;
+  const queue = new OutputQueue<{ meta: PollMeta; ctx: PollContext; datagrams: number; final: boolean }>({
+    maxEvents: opts.queueEvents,
+    warn: deps.warn,
+    write: async ({ meta: { meta, ctx, datagrams, final }, events: evs }, dropped, waiting) => {
+      const output = waiting > 0 || dropped.flow + dropped.opened + dropped.closed > 0 ? { waiting, dropped: { ...dropped } } : undefined;
+      events += await write(deps, output ? { ...meta, output } : meta, evs, ctx, opts);
+      // Once a poll is written its events are garbage: collect them (and the dump's buffers) soon.
+      if (!final) deps.afterPoll?.({ datagrams, opened: meta.opened });
+    },
+  });
+  const summary = (polls: number, ended: WatchSummary['ended'], unwritten = 0): WatchSummary => ({
+    polls,
+    events,
+    ended,
+    unwritten,
+    dropped: queue.dropped.flow + queue.dropped.opened + queue.dropped.closed,
+  });
+  /** Waits for the queue to be written; on a stop, for at most drainMs. Throws when the output failed. */
+  const flush = async (stopping: boolean): Promise<number> => {
+    const done = await queue.drain(stopping ? performance.now() + opts.drainMs : Infinity);
+    if (queue.failure) throw queue.failure;
+    return done ? 0 : queue.unwritten;
+  };
   const warnedHidden = new Set<number>();
   let missedBefore = 0;
   let last = false; // stopping: this poll is the final one
@@ -112,12 +153,14 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         throw new RuntimeError(`${message}${seq > 1 ? ` (${failures} polls in a row failed)` : ''}`, { cause: err });
       }
       deps.warn(`poll ${seq} failed: ${message}; trying again in ${opts.periodMs} ms`);
-      if (last || (await pause(startedMs + opts.periodMs, stop))) return { polls: seq, events, ended: 'stopped' };
+      if (last || (await pause(startedMs + opts.periodMs, stop))) return summary(seq, 'stopped', await flush(true));
       continue;
     }
-    if (!dump) return { polls: seq - 1, events, ended: 'source-ended' };
+    if (!dump) return summary(seq - 1, 'source-ended', await flush(false));
     const dumpMs = performance.now() - startedMs;
-    const destroyed = deps.feed?.drain() ?? [];
+    const times = { startMs: mono, endMs: monotonicMs() };
+    // After the dump: whatever it no longer lists alive was destroyed before its end.
+    const { destroyed, watermark } = deps.feed?.drain() ?? { destroyed: [], watermark: Infinity };
 
     const diff = table.apply(dump.cursor(), counters);
     // Let go of the dump now: its datagrams (~30 MB of malloc'd buffers at
@@ -129,7 +172,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     listeners.sweep(mono);
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
-    const fresh = tracker.fresh(diff.opened, destroyed, mono, seq > 1 && deps.feed?.healthy === true);
+    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed);
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,
@@ -155,19 +198,23 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       );
     }
 
-    // The poll's events live only in this call, so the collection after the
-    // poll finds them dead (100,000 of them after a first poll: ~9 MB).
-    const emit = async (): Promise<number> => {
+    // The poll's events live only in this call and the queue, so the
+    // collection after they are written finds them dead (100,000 of them after
+    // a first poll: ~9 MB).
+    const emit = (): void => {
       const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
+      const unseen = (r: SocketRecord): EnrichedSocket => deps.enricher.unseen(r, listeners);
       const socketEvents: SocketEvent[] = [
         ...tracker.open(outcome.sockets, mono, seq === 1),
-        ...tracker.destroy(destroyed, (r) => deps.enricher.unseen(r, listeners)),
-        ...tracker.gone(diff.closed, mono, diff.ended),
+        ...tracker.destroy(destroyed, unseen, times),
+        ...tracker.gone(diff.closed, diff.ended, times, watermark, unseen),
         ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
       ];
       const missed = tracker.counts.missed - missedBefore;
       missedBefore = tracker.counts.missed;
-      if (missed > 0) deps.warn(`${missed} sockets closed without a destroy notification (found by the dump instead; their counters are the last ones seen)`);
+      if (missed > 0) {
+        deps.warn(`${missed === 1 ? '1 socket was' : `${missed} sockets were`} found closed by the socket table, not by a destroy notification (the notification was dropped, or the listener was down): counters are the last ones seen`);
+      }
 
       const ctx: PollContext = {
         timestamp: startedAt.toISOString(),
@@ -190,17 +237,18 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         durationMs: now - startedMs,
         processScan: outcome.scan,
         dns: outcome.dns,
-        notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, listening: deps.feed.healthy } : undefined,
+        notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, late: tracker.counts.late, waiting: tracker.waiting, listening: deps.feed.healthy } : undefined,
         summary: summaryOf(diff.states),
         directions: tracker.directions(),
       };
-      return write(deps, meta, socketEvents.filter(opts.keep), ctx, opts);
+      queue.push({ meta: { meta, ctx, datagrams, final: last || opts.once }, events: socketEvents.filter(opts.keep) });
     };
-    events += await emit();
-    if (deps.sink.closed) return { polls: seq, events, ended: 'output-closed' };
-    if (opts.once) return { polls: seq, events, ended: 'once' };
-    if (last) return { polls: seq, events, ended: 'stopped' };
-    deps.afterPoll?.({ datagrams, opened: diff.opened.length });
+    emit();
+    if (queue.failure) throw queue.failure;
+    if (deps.sink.closed) return summary(seq, 'output-closed');
+    if (opts.once) return summary(seq, 'once', await flush(false));
+    if (last) return summary(seq, 'stopped', await flush(true));
+
     // Told to stop: one more poll at once, so what closed since (and its notifications) is written too.
     if (await pause(startedMs + opts.periodMs, stop)) last = true;
   }

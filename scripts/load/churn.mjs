@@ -4,7 +4,8 @@
 // the server reads to the end, answers with REPLY bytes and closes. Every
 // connection is logged, so a test can check each one was reported.
 //
-//   node scripts/load/churn.mjs RATE SECONDS [--send N] [--reply N] [--port P] [--host 127.0.0.1]
+//   node scripts/load/churn.mjs RATE SECONDS [--send N] [--reply N] [--hold MS] [--port P] [--host 127.0.0.1]
+// --hold MS keeps each connection open that long before the client sends.
 // Prints one JSON line at the end:
 //   {"made":M,"failed":F,"seconds":S,"server":"ip:port","send":N,"reply":N,"clientPorts":[...]}
 import net from 'node:net';
@@ -19,6 +20,7 @@ const seconds = Number(args[1]);
 const send = Number(opt('--send', '100'));
 const reply = Number(opt('--reply', '200'));
 const host = opt('--host', '127.0.0.1');
+const hold = Number(opt('--hold', '0'));
 if (!(rate > 0) || !(seconds > 0)) {
   process.stderr.write('usage: churn.mjs RATE SECONDS [--send N] [--reply N] [--port P] [--host H]\n');
   process.exit(2);
@@ -41,7 +43,9 @@ const one = () =>
     let got = 0;
     c.on('connect', () => {
       clientPorts.push(c.localPort);
-      c.end(Buffer.alloc(send, 0x61));
+      const go = () => c.end(Buffer.alloc(send, 0x61));
+      if (hold > 0) setTimeout(go, hold);
+      else go();
     });
     c.on('data', (d) => (got += d.length));
     c.on('error', () => {
@@ -65,5 +69,5 @@ for (let i = 0; i < total; i++) {
 }
 await Promise.all(pending);
 const elapsed = (performance.now() - t0) / 1000;
-process.stdout.write(`${JSON.stringify({ made: clientPorts.length, failed, seconds: elapsed, server: `${host}:${port}`, send, reply, clientPorts })}\n`);
+process.stdout.write(`${JSON.stringify({ made: clientPorts.length, failed, seconds: elapsed, server: `${host}:${port}`, send, reply, clientPorts, pid: process.pid })}\n`);
 server.close();

@@ -20,7 +20,7 @@ import { UsageError } from '../errors.js';
 /** The YAML parser, loaded when a --config is read: loading it costs 30 ms that a run without a file should not pay. */
 const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
-type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields';
+type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields' | 'count';
 
 /** File key (a flag's name) -> [attribute name in RawOptions, expected kind]. */
 const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
@@ -48,6 +48,7 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'fields-under-root': ['fieldsUnderRoot', 'boolean'],
   fields_under_root: ['fieldsUnderRoot', 'boolean'], // Packetbeat's name
   output: ['output', 'string'],
+  'output-queue': ['outputQueue', 'count'],
   record: ['record', 'string'],
   replay: ['replay', 'string'],
   // Metricbeat's names for the same settings
@@ -102,6 +103,9 @@ function check(key: string, kind: Kind, value: unknown, bad: (key: string, expec
       return typeof value === 'boolean' ? value : bad(key, 'must be true or false', value);
     case 'string':
       return typeof value === 'string' && value !== '' ? value : bad(key, 'must be a non-empty string', value);
+    case 'count':
+      // The range is checked with the flag's.
+      return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : bad(key, 'must be a whole number', value);
     case 'duration':
       // 10s, 500ms; -1s for flow-period. The range is checked with the flag's.
       return typeof value === 'string' && !('error' in parseDuration(key === 'flow-period' ? value.replace(/^\s*-/, '') : value))

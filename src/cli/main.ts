@@ -30,14 +30,19 @@ const PROGRAM = 'socketwatch';
 /** Each stops the watch cleanly: the poll under way is finished and written, then exit 0. A second one exits at once (130). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const DUMP_TIMEOUT_MS = 10_000;
+/** On a stop, the output may take this long to write what is queued (a slow reader); then what is left is counted lost. */
+const STOP_DRAIN_MS = 5_000;
 /** 32 KiB reads: the largest datagram the kernel builds for a dump; measured fastest (see README, "Performance"). */
 const DUMP_READ_BYTES = 32_768;
 /**
  * The destroy listener's receive buffer to ask for: ~1.3 KB per queued
- * notification, so 8 MiB holds ~6,500 (the kernel caps it at net.core.rmem_max
- * and doubles that; kernel-notes.md §4).
+ * notification. With CAP_NET_ADMIN it is granted whole (SO_RCVBUFFORCE; the
+ * kernel doubles it: 64 MiB, ~50,000 notifications, 25 s of 1,000
+ * connections a second should the listener stall); without, it is capped at
+ * net.core.rmem_max (doubled). It is kernel memory only while notifications
+ * wait to be read.
  */
-const DESTROY_BUFFER_BYTES = 8 * 1024 * 1024;
+const DESTROY_BUFFER_BYTES = 32 * 1024 * 1024;
 /**
  * Collections after a poll (runtime-gc.ts). A young-generation one after the
  * polls that have read this many bytes of dump datagrams since the last: every
@@ -208,7 +213,7 @@ async function run(config: Config): Promise<number> {
   const formatter = view ?? (await formatters[config.format]())({ width });
   const releaseTerminal = view ? takeTerminal(view, { stdin: process.stdin, stdout: process.stdout }, () => stop.abort()) : undefined;
   try {
-    await watch(
+    const result = await watch(
       {
         source,
         processes,
@@ -230,9 +235,15 @@ async function run(config: Config): Promise<number> {
         flowPeriodMs: config.flowPeriodMs,
         keep: makeFilter({ match: config.match, ignore: config.ignore }),
         decoration: { tags: config.tags, fields: config.fields, fieldsUnderRoot: config.fieldsUnderRoot },
+        queueEvents: config.outputQueue,
+        drainMs: STOP_DRAIN_MS,
       },
       stop.signal,
     );
+    if (result.unwritten > 0) {
+      say(`${result.unwritten} events were not written: the output did not take them within ${STOP_DRAIN_MS / 1000} s of the stop`);
+      return 1;
+    }
     return 0;
   } finally {
     releaseTerminal?.();

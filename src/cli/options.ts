@@ -35,6 +35,7 @@ export interface RawOptions {
   readonly field: readonly string[];
   readonly fieldsUnderRoot?: boolean;
   readonly output?: string;
+  readonly outputQueue: string;
 }
 
 /** --reverse-lookup and its settings. */
@@ -63,6 +64,8 @@ export interface Config {
   readonly fieldsUnderRoot: boolean;
   /** --output: each poll replaces this file whole; undefined: stdout. */
   readonly output: string | undefined;
+  /** --output-queue: events that may wait for a slow output before some are dropped. */
+  readonly outputQueue: number;
 }
 
 export interface OptionContext {
@@ -206,5 +209,12 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     fields: Object.freeze(fields(raw.field)),
     fieldsUnderRoot: raw.fieldsUnderRoot === true,
     output: raw.output,
+    outputQueue: count('--output-queue', raw.outputQueue, 1000, 10_000_000, 'a number of events from 1000 to 10000000, like 100000'),
   });
+}
+
+function count(flag: string, text: string, min: number, max: number, expected: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} "${text}" is not a count in range; expected ${expected}`);
+  return n;
 }

@@ -30,8 +30,10 @@ export function peerFinSeen(s: Pick<SocketRecord, 'state'>): boolean {
 }
 
 export interface CloseFacts {
-  /** The connection has ended (a destroy notification): both FINs are assumed exchanged, as in a normal close. */
+  /** The connection has ended (a destroy notification): both FINs are assumed exchanged, as in a normal close, unless `peerFin` says. */
   readonly ended: boolean;
+  /** Whether the final bytes_received holds the peer's FIN, when the kernel's facts tell (flows.ts); undefined: by `ended` and the state. */
+  readonly peerFin?: boolean | undefined;
   /** It was accepted (ingress): its SYN-ACK is not counted in bytes_acked; a connect()ed one's SYN is. */
   readonly activeOpener: boolean;
 }
@@ -48,7 +50,7 @@ export interface CloseFacts {
  */
 export function flowTotals(s: SocketRecord, c: TcpCounters | undefined, facts: CloseFacts): FlowTotals {
   if (!c) return { local: { bytes: undefined, packets: undefined }, remote: { bytes: undefined, packets: undefined } };
-  const peerFin = facts.ended || peerFinSeen(s);
+  const peerFin = facts.peerFin ?? (facts.ended || peerFinSeen(s));
   const ownFin = facts.ended || OWN_FIN_STATES.has(s.state);
   let sent: number | undefined;
   if (c.bytesSent !== undefined && c.bytesRetrans !== undefined) sent = c.bytesSent - c.bytesRetrans;

@@ -6,6 +6,7 @@ import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
 import type { Attribution, EnrichedSocket } from './model.js';
+import { isAborted } from './listeners.js';
 import { tcpStateName } from './tcp-states.js';
 
 /** What every event of one poll shares. */
@@ -22,8 +23,8 @@ export interface PollContext {
 }
 
 export interface EndpointDoc {
-  ip: string;
-  port: number;
+  ip?: string;
+  port?: number;
   domain?: string;
   bytes?: number;
   packets?: number;
@@ -31,7 +32,7 @@ export interface EndpointDoc {
 
 export interface RemoteDoc {
   ip: string;
-  port: number;
+  port?: number;
   host?: string;
   etld_plus_one?: string;
   host_error?: string;
@@ -78,7 +79,7 @@ export interface SocketEventDoc {
   related?: { hosts: string[] };
   system: {
     socket: {
-      local: { ip: string; port: number };
+      local: { ip?: string; port: number };
       remote?: RemoteDoc;
       state: string;
       inode: number;
@@ -139,7 +140,7 @@ function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'soc
   // The connection's lifetime as far as socketwatch knows it.
   if (f.startMs !== undefined) doc.event.duration = Math.max(0, Math.round((f.endMs - f.startMs) * 1e6));
   if (action === 'network_flow' || f.final) doc.flow = { id: f.id, final: f.final, complete: f.complete };
-  if (f.endedBy === 'dump') doc.event.reason = 'no destroy notification: gone from the socket table, counters as last seen';
+  if (f.reason !== undefined) doc.event.reason = f.reason;
   if (e.socket.transport === 'tcp' && e.direction !== 'listening') {
     // Local and remote totals onto source/destination, as the endpoints are placed.
     const [src, dst] = e.direction === 'ingress' ? [f.totals.remote, f.totals.local] : [f.totals.local, f.totals.remote];
@@ -164,7 +165,12 @@ function addTotals(endpoint: EndpointDoc, t: SideTotals): void {
 
 function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type: string[]): SocketEventDoc {
   const s = e.socket;
-  const local = { ip: s.localIp, port: s.localPort };
+  // A connection its own process aborted before any dump saw it: the kernel
+  // cleared its remote port (and its local address, unless bound). Unknown
+  // ends are left out, not written as 0.0.0.0 or port 0.
+  const aborted = isAborted(s);
+  const localIp = aborted && (s.localIp === '0.0.0.0' || s.localIp === '::') ? undefined : s.localIp;
+  const local = localIp === undefined ? { port: s.localPort } : { ip: localIp, port: s.localPort };
   const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost : undefined;
 
   const doc: SocketEventDoc = {
@@ -178,8 +184,8 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
   };
 
   // Endpoints placed by direction, as Metricbeat does; each its own object (counters differ per side).
-  const localEnd = (): EndpointDoc => ({ ip: s.localIp, port: s.localPort });
-  const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, port: s.remotePort, ...(host ? { domain: host.host } : {}) });
+  const localEnd = (): EndpointDoc => ({ ...local });
+  const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, ...(aborted ? {} : { port: s.remotePort }), ...(host ? { domain: host.host } : {}) });
   switch (e.direction) {
     case 'listening':
       doc.server = localEnd();
@@ -198,7 +204,7 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     }
   }
   if (e.direction !== 'listening') {
-    const remote: RemoteDoc = { ip: s.remoteIp, port: s.remotePort };
+    const remote: RemoteDoc = aborted ? { ip: s.remoteIp } : { ip: s.remoteIp, port: s.remotePort };
     if (host) {
       // Metricbeat's system.socket.remote.host / etld_plus_one / host_error.
       remote.host = host.host;
@@ -208,7 +214,7 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
       remote.host_error = e.remoteHost.error;
     }
     doc.system.socket.remote = remote;
-    const id = communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: IANA[s.transport] });
+    const id = aborted ? undefined : communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: IANA[s.transport] });
     if (id) doc.network.community_id = id;
   }
   if (s.drops !== undefined) doc.system.socket.drops = s.drops;

@@ -96,6 +96,9 @@ function parseIPv6(text: string): Uint8Array | undefined {
 }
 
 /** Text for an endpoint: "1.2.3.4:80", "[2001:db8::1]:443". */
-export function formatEndpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+export function formatEndpoint(ip: string | undefined, port: number | undefined): string {
+  // An end the kernel no longer knows (a connection its process aborted): * for the address, ? for the port.
+  const p = port ?? '?';
+  if (ip === undefined) return `*:${p}`;
+  return ip.includes(':') ? `[${ip}]:${p}` : `${ip}:${p}`;
 }

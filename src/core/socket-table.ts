@@ -86,6 +86,9 @@ export class SocketTable {
           record.expiresMs = cursor.expiresMs();
           // The full socket is gone and a TIME_WAIT minisock kept its cookie (in substate FIN_WAIT2 until the peer's FIN).
           if (!wasMinisock && isTimeWaitRow(record) && record.transport === 'tcp') ended.push(record);
+        } else if (record.timer === 3) {
+          // A TIME_WAIT row's timer, as of this dump: it tells when the peer's FIN came (flows.ts).
+          record.expiresMs = cursor.expiresMs();
         }
         const inode = cursor.inode();
         if (record.inode !== inode) {

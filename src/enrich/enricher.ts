@@ -155,8 +155,8 @@ export class SocketEnricher {
         if (direction === 'listening') this.#listenerPids.set(socket.inode, [process.pid]);
         return enriched(socket, direction, user, remoteHost, process, undefined, 'fd', undefined);
       }
-      // Not found: only a process we may not read, and that runs as the socket's owner, can be hiding it.
-      const suspects = denied.filter((d) => d.uid === socket.uid || d.uid < 0);
+      // Not found: only a process we may not read, that runs as the socket's owner and whose fd count moved, can be hiding it.
+      const suspects = denied.filter((d) => (d.uid === socket.uid || d.uid < 0) && d.changed);
       for (const d of suspects) {
         const h = hidden.get(d.pid) ?? { process: d, sockets: 0 };
         h.sockets++;

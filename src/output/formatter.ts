@@ -30,15 +30,30 @@ export interface PollMeta {
   readonly summary: SocketSummary;
   /** Sockets socketwatch knows alive, by direction. */
   readonly directions: Readonly<Record<'listening' | 'ingress' | 'egress', number>>;
+  /** The output queue when this poll was written: events still waiting behind it, and what was dropped from this poll. Set by the writer. */
+  readonly output?: OutputStats | undefined;
+}
+
+export interface OutputStats {
+  /** Events of later polls waiting to be written. */
+  readonly waiting: number;
+  /** This poll's events dropped because the output did not keep up (output/queue.ts), by kind. */
+  readonly dropped: { readonly flow: number; readonly opened: number; readonly closed: number };
 }
 
 export interface NotificationStats {
   readonly received: number;
   readonly overflows: number;
+  /** Notifications the kernel dropped (its drop counter for the listener's socket). */
+  readonly lost: number;
   readonly restarts: number;
   readonly malformed: number;
   /** Sockets found closed by a dump instead of their notification. */
   readonly missed: number;
+  /** Notifications that came after the dump had reported their socket closed (not reported again). */
+  readonly late: number;
+  /** Closes (and TIME_WAIT rows) still waiting for their notification: the listener is behind. */
+  readonly waiting: number;
   /** The listener is subscribed now. */
   readonly listening: boolean;
 }

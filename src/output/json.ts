@@ -25,6 +25,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       closed: meta.closed,
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
       ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
+      ...(meta.output ? { output: { waiting: meta.output.waiting, dropped: { ...meta.output.dropped } } } : {}),
     },
     // Metricbeat's system.socket.summary (the socket_summary metricset), of this poll's dump.
     summary: meta.summary,

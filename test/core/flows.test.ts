@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FlowTracker, tupleKey, type Destroyed, type SocketEvent } from '../../src/core/flows.js';
+import { enriched } from '../../src/core/enriched.js';
+import { FlowTracker, tupleKey, type Destroyed, type DumpTimes, type SocketEvent } from '../../src/core/flows.js';
 import type { EnrichedSocket, SocketRecord, TcpCounters } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
@@ -8,14 +9,17 @@ const rec = (p: Partial<SocketRecord> = {}): SocketRecord => ({
   key: port, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: port++,
   remoteIp: '198.51.100.1', remotePort: 443, v6only: undefined, uid: 1000, inode: 5, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, counters: undefined, drops: undefined, ...p,
 });
-const enrich = (socket: SocketRecord, direction: EnrichedSocket['direction'] = 'egress'): EnrichedSocket => ({
-  socket, direction, process: { pid: 7, name: 'curl', executable: undefined, args: [], commandLine: '' }, processError: undefined, user: undefined,
-});
-const unseen = (r: SocketRecord): EnrichedSocket => ({ ...enrich(r), process: undefined, processError: { code: 'not_seen_alive', message: 'x' } });
-const final: TcpCounters = { bytesSent: 100, bytesRetrans: 0, bytesReceived: 201, segsOut: 5, segsIn: 6 };
+const curl = { pid: 7, name: 'curl', executable: undefined, args: [], commandLine: '' };
+const enrich = (socket: SocketRecord, direction: EnrichedSocket['direction'] = 'egress'): EnrichedSocket => enriched(socket, direction, undefined, undefined, curl, undefined, 'fd', undefined);
+const unseen = (r: SocketRecord): EnrichedSocket => enriched(r, 'egress', undefined, undefined, undefined, undefined, undefined, { code: 'not_seen_alive', message: 'x' });
+/** A normal close of an egress connection that sent 100 and got 200: our SYN and FIN acked, the peer's FIN read. */
+const final: TcpCounters = { bytesSent: 100, bytesRetrans: 0, bytesAcked: 102, bytesReceived: 201, segsOut: 5, segsIn: 6 };
 const tracker = (over: Partial<ConstructorParameters<typeof FlowTracker>[0]> = {}) =>
-  new FlowTracker({ flowPeriodMs: undefined, graceMs: 1000, tombstoneMs: 75_000, flowId: (s) => `id-${String(s.key)}`, ...over });
+  new FlowTracker({ flowPeriodMs: undefined, watching: true, settleMs: 250, tombstoneMs: 75_000, flowId: (s) => `id-${String(s.key)}`, ...over });
 const kinds = (evs: SocketEvent[]) => evs.map((e) => `${e.kind}:${String(e.socket.socket.key)}`);
+const at = (startMs: number, endMs = startMs + 5): DumpTimes => ({ startMs, endMs });
+const tw = (of: SocketRecord, p: Partial<SocketRecord> = {}): SocketRecord => ({ ...of, key: port++, state: TcpState.TIME_WAIT, timer: 3, inode: 0, uid: 0, expiresMs: 60_000, counters: undefined, ...p });
+const closedOf = (evs: SocketEvent[]) => evs.find((e) => e.kind === 'closed') as Extract<SocketEvent, { kind: 'closed' }> | undefined;
 
 describe('FlowTracker', () => {
   it('counts live sockets by direction as they open and close', () => {
@@ -23,153 +27,183 @@ describe('FlowTracker', () => {
     const [l, i, e1, e2] = [rec({ remotePort: 0 }), rec(), rec(), rec()];
     t.open([enrich(l!, 'listening'), enrich(i!, 'ingress'), enrich(e1!), enrich(e2!)], 1000, true);
     expect(t.directions()).toEqual({ listening: 1, ingress: 1, egress: 2 });
-    t.destroy([{ record: { ...e1!, state: TcpState.CLOSE }, atMs: 2000 }], unseen);
-    t.gone([i!], 2000); // waiting for its notification: no longer live
+    t.destroy([{ record: { ...e1!, state: TcpState.CLOSE }, atMs: 2000 }], unseen, at(2100));
+    t.gone([i!], [], at(2000), 0, unseen); // waiting for its notification: no longer live
     expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
-    t.destroy([{ record: { ...rec(), state: TcpState.CLOSE }, atMs: 2000 }], unseen); // never seen alive: never counted
+    t.destroy([{ record: { ...rec(), state: TcpState.CLOSE }, atMs: 2000 }], unseen, at(2100)); // never seen alive: never counted
     expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
   });
 
-  it('opened, then closed by its notification with the final counters and lifetime', () => {
+  it('opened, then closed by its notification with the final counters and lifetime, once', () => {
     const t = tracker();
     const s = rec();
-    expect(t.fresh([s], [], 1000, false)).toEqual([s]);
+    expect(t.fresh([s], [], at(1000))).toEqual([s]);
     expect(kinds(t.open([enrich(s)], 1000, false))).toEqual([`opened:${s.key}`]);
     const gone: Destroyed = { record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 4000 };
-    const [closed] = t.destroy([gone], unseen);
-    expect(closed).toMatchObject({ kind: 'closed', flow: { id: `id-${s.key}`, startMs: 1000, endMs: 4000, complete: true, final: true, endedBy: 'notification' } });
+    const [closed] = t.destroy([gone], unseen, at(4100));
+    expect(closed).toMatchObject({ kind: 'closed', flow: { id: `id-${s.key}`, startMs: 1000, endMs: 4000, complete: true, final: true, endedBy: 'notification', reason: undefined } });
     expect(closed?.kind === 'closed' && closed.flow.totals).toEqual({ local: { bytes: 100, packets: 5 }, remote: { bytes: 200, packets: 6 } });
     expect(closed?.socket.socket.state).toBe(TcpState.CLOSE);
     expect(closed?.socket.process?.name).toBe('curl'); // from when it was seen alive
     // The dump may still list it (taken before it died): no new socket, and no second close.
-    expect(t.fresh([s], [], 5000, true)).toEqual([]);
-    expect(t.gone([s], 6000)).toEqual([]);
-    expect(t.destroy([gone], unseen)).toEqual([]);
+    expect(t.fresh([s], [], at(5000))).toEqual([]);
+    expect(t.gone([s], [], at(6000), Infinity, unseen)).toEqual([]);
+    expect(t.destroy([gone], unseen, at(7000))).toEqual([]);
   });
 
   it('a socket no dump saw: closed from its notification alone, start unknown, and its TIME_WAIT row is not new', () => {
     const t = tracker();
-    const r = rec({ state: TcpState.CLOSE, counters: final, inode: 0, uid: 0 });
-    const [closed] = t.destroy([{ record: r, atMs: 2000 }], unseen);
+    const r = rec({ state: TcpState.CLOSE, counters: final, inode: 0, uid: 0, rqueue: 1 });
+    const [closed] = t.destroy([{ record: r, atMs: 2000 }], unseen, at(2100));
     expect(closed).toMatchObject({ kind: 'closed', socket: { processError: { code: 'not_seen_alive' } }, flow: { startMs: undefined, complete: false, final: true } });
+    t.fresh([], [{ record: r, atMs: 2000 }], at(2100));
     // Later the TIME_WAIT minisock shows, with a cookie of its own.
-    const tw = { ...r, key: 999_999, state: TcpState.TIME_WAIT };
-    expect(t.fresh([tw], [], 3000, true)).toEqual([]);
-    expect(t.gone([tw], 70_000)).toEqual([]);
+    const row = tw(r);
+    expect(t.fresh([row], [], at(3000))).toEqual([]);
+    expect(t.gone([row], [], at(70_000), Infinity, unseen)).toEqual([]);
   });
 
-  it('the TIME_WAIT row and the notification in the same poll: the row is silent', () => {
+  it('a TIME_WAIT row (in either substate) nothing explains waits as long as the listener is behind; its late notification explains it', () => {
     const t = tracker();
-    const r = rec({ state: TcpState.CLOSE });
-    const tw = { ...r, key: 5, state: TcpState.TIME_WAIT };
-    expect(t.fresh([tw], [{ record: r, atMs: 100 }], 200, true)).toEqual([]);
-  });
-
-  it('an unexplained TIME_WAIT row waits one poll; a late notification explains it', () => {
-    const t = tracker();
-    const r = rec({ state: TcpState.CLOSE });
-    const tw = { ...r, key: 6, state: TcpState.TIME_WAIT };
-    expect(t.fresh([tw], [], 1000, true)).toEqual([]); // held
-    expect(t.fresh([], [{ record: r, atMs: 1100 }], 2000, true)).toEqual([]);
+    const r = rec({ state: TcpState.CLOSE, counters: final, rqueue: 1 });
+    const row = tw(r, { state: TcpState.FIN_WAIT2 });
+    expect(t.fresh([row], [], at(1000))).toEqual([]); // held
+    for (const ms of [2000, 3000, 4000, 5000]) expect(t.gone([], [], at(ms), 900, unseen)).toEqual([]); // the listener is stuck before the row
+    t.fresh([], [{ record: r, atMs: 6000 }], at(6000)); // it catches up
+    expect(kinds(t.destroy([{ record: r, atMs: 6000 }], unseen, at(6000)))).toEqual([`closed:${r.key}`]);
+    expect(t.gone([], [], at(6000), 6010, unseen)).toEqual([]);
     expect(t.counts.missed).toBe(0);
+    expect(t.gone([row], [], at(70_000), 70_000, unseen)).toEqual([]); // the row expires silently
   });
 
-  it('an unexplained TIME_WAIT row still unexplained a poll later is a missed notification, reported as a socket', () => {
+  it('a TIME_WAIT row whose notification is not there when the listener has read past it: the connection is reported closed from the row, once', () => {
     const t = tracker();
-    const tw = rec({ state: TcpState.TIME_WAIT, inode: 0 });
-    expect(t.fresh([tw], [], 1000, true)).toEqual([]);
-    expect(t.fresh([], [], 2000, true)).toEqual([tw]);
+    const row = tw(rec());
+    expect(t.fresh([row], [], at(1000, 1005))).toEqual([]);
+    expect(t.gone([], [], at(1100), 1200, unseen)).toEqual([]); // 1005 + 250 not reached
+    const evs = t.gone([], [], at(2000), 1300, unseen);
+    expect(kinds(evs)).toEqual([`closed:${row.key}`]);
+    expect(closedOf(evs)?.flow).toMatchObject({ endedBy: 'dump', startMs: undefined, reason: expect.stringMatching(/never came/) });
     expect(t.counts.missed).toBe(1);
+    expect(t.gone([], [], at(3000), 3000, unseen)).toEqual([]);
+    expect(t.gone([row], [], at(61_000), 61_000, unseen)).toEqual([]); // its expiry says nothing more
   });
 
-  it('not watching (no notifications, or the first poll): TIME_WAIT rows are sockets at once', () => {
-    const t = tracker({ graceMs: 0 });
-    const tw = rec({ state: TcpState.TIME_WAIT });
-    expect(t.fresh([tw], [], 1000, false)).toEqual([tw]);
+  it('not watching (no notifications): TIME_WAIT rows are sockets at once, as in Metricbeat', () => {
+    const t = tracker({ watching: false });
+    const row = tw(rec());
+    expect(t.fresh([row], [], at(1000))).toEqual([row]);
   });
 
-  it('gone from a dump: waits the grace for the notification, which then wins', () => {
-    const t = tracker({ graceMs: 1000 });
+  it('gone from a dump: waits for the notification until the listener has read past the dump, and the notification wins', () => {
+    const t = tracker();
     const s = rec({ counters: { bytesSent: 10, bytesRetrans: 0, bytesReceived: 20 } });
-    t.fresh([s], [], 0, false);
+    t.fresh([s], [], at(0));
     t.open([enrich(s)], 0, false);
-    expect(t.gone([s], 5000)).toEqual([]);
-    const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 5100 }], unseen);
+    expect(t.gone([s], [], at(5000, 5010), 4000, unseen)).toEqual([]);
+    expect(t.gone([], [], at(6000), 5100, unseen)).toEqual([]); // behind 5010 + 250: still waiting
+    expect(t.waiting).toBe(1);
+    const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final, rqueue: 1 }, atMs: 5400 }], unseen, at(7000));
     expect(closed).toMatchObject({ flow: { endedBy: 'notification', totals: { local: { bytes: 100 } } } });
-    expect(t.gone([], 7000)).toEqual([]);
+    expect(t.gone([], [], at(8000), 8000, unseen)).toEqual([]);
     expect(t.counts.missed).toBe(0);
   });
 
-  it('gone from a dump and no notification within the grace: closed with the last counters, counted missed', () => {
-    const t = tracker({ graceMs: 1000 });
+  it('gone from a dump and no notification when the listener has read past it: closed with the last counters, counted missed', () => {
+    const t = tracker();
     const s = rec({ counters: { bytesSent: 10, bytesRetrans: 0, bytesReceived: 20 } });
-    t.fresh([s], [], 0, false);
     t.open([enrich(s)], 0, false);
-    expect(t.gone([s], 5000)).toEqual([]);
-    const [closed] = t.gone([], 6000);
-    expect(closed).toMatchObject({ kind: 'closed', flow: { endedBy: 'dump', endMs: 5000, totals: { local: { bytes: 10 }, remote: { bytes: 20 } } } });
+    expect(t.gone([s], [], at(5000, 5010), 5000, unseen)).toEqual([]);
+    const [closed] = t.gone([], [], at(6000), 5300, unseen);
+    expect(closed).toMatchObject({ kind: 'closed', flow: { endedBy: 'dump', endMs: 5010, totals: { local: { bytes: 10 }, remote: { bytes: 20 } } } });
     expect(t.counts.missed).toBe(1);
+    // The notification after all (it cannot come, but if it did): nothing more.
+    expect(t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 6500 }], unseen, at(7000))).toEqual([]);
   });
 
-  it('seen alive, then in TIME_WAIT with no notification (the listener was down): closed after the grace, counted missed, and once only', () => {
+  it('seen alive, then in TIME_WAIT with no notification (the listener was down): closed from the dump once its watermark passes, and once only', () => {
     const t = tracker();
     const s = rec({ counters: final });
     t.open([enrich(s)], 1000, false);
-    const tw = { ...s, state: TcpState.TIME_WAIT }; // the same cookie: the table reports it as ended, not gone
-    expect(t.gone([], 2000, [tw])).toEqual([]); // waiting for the notification
+    const row = { ...s, state: TcpState.TIME_WAIT, timer: 3 }; // the same cookie: the table reports it as ended, not gone
+    expect(t.gone([], [row], at(2000, 2002), 1500, unseen)).toEqual([]); // waiting for the notification
     expect(t.directions().egress).toBe(0);
-    const [closed] = t.gone([], 3000);
-    expect(closed).toMatchObject({ kind: 'closed', flow: { startMs: 1000, endMs: 2000, endedBy: 'dump' } });
+    const [closed] = t.gone([], [], at(3000), 9000, unseen);
+    expect(closed).toMatchObject({ kind: 'closed', flow: { startMs: 1000, endMs: 2002, endedBy: 'dump' } });
     expect(t.counts.missed).toBe(1);
-    // the notification after all, or the TIME_WAIT row expiring a minute later: nothing more
-    expect(t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 3500 }], unseen)).toEqual([]);
-    expect(t.gone([tw], 62_000)).toEqual([]);
+    expect(t.gone([row], [], at(62_000), 62_000, unseen)).toEqual([]);
   });
 
-  it('in TIME_WAIT and its notification within the grace: the notification wins', () => {
-    const t = tracker();
-    const s = rec();
-    t.open([enrich(s)], 1000, false);
-    t.gone([], 2000, [{ ...s, state: TcpState.TIME_WAIT }]);
-    const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 2100 }], unseen);
-    expect(closed).toMatchObject({ kind: 'closed', flow: { endedBy: 'notification', endMs: 2100 } });
-    expect(t.gone([], 5000)).toEqual([]);
-    expect(t.counts.missed).toBe(0);
-  });
-
-  it('without notifications, gone means closed at once and nothing is missed', () => {
-    const t = tracker({ graceMs: 0 });
+  it('without notifications (watermark +Infinity), gone means closed at once', () => {
+    const t = tracker({ watching: false });
     const s = rec();
     t.open([enrich(s)], 0, false);
-    expect(kinds(t.gone([s], 1000))).toEqual([`closed:${s.key}`]);
+    expect(kinds(t.gone([s], [], at(1000), Infinity, unseen))).toEqual([`closed:${s.key}`]);
+  });
+
+  it('TIME_WAIT sockets that expire (no notification ever comes for them) close at once and are not missed ones', () => {
+    const t = tracker();
+    const row = tw(rec());
+    t.open([enrich(row)], 0, true);
+    const [closed] = t.gone([row], [], at(60_000), 0, unseen);
+    expect(closed?.kind === 'closed' && closed.flow.reason).toMatch(/TIME_WAIT or SYN_RECV entry/);
     expect(t.counts.missed).toBe(0);
   });
 
-  it('TIME_WAIT sockets that expire (no notification ever comes for them) are not missed ones', () => {
-    const t = tracker({ graceMs: 1000 });
-    const tw = rec({ state: TcpState.TIME_WAIT });
-    t.open([enrich(tw)], 0, true);
-    t.gone([tw], 60_000);
-    expect(kinds(t.gone([], 61_000))).toEqual([`closed:${tw.key}`]);
+  it('the peer\'s FIN: counted when unread (rqueue 1) or read with no TIME_WAIT row; not counted after a reset or when this end\'s socket died before it (FIN_WAIT2 row)', () => {
+    const t = tracker();
+    const ended = (p: Partial<SocketRecord>, c: Partial<TcpCounters>, row?: Partial<SocketRecord>, atMs = 1000): SocketEvent | undefined => {
+      const s = rec({ state: TcpState.CLOSE, ...p, counters: { ...final, ...c } });
+      t.open([enrich(s)], 0, false);
+      if (row) t.gone([], [Object.assign(s, { timer: 3, state: TcpState.TIME_WAIT, ...row })], at(900), 0, unseen);
+      return t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: { ...final, ...c }, rqueue: p.rqueue ?? 0 } }].map((d) => ({ ...d, atMs })), unseen, at(2000))[0];
+    };
+    const received = (e: SocketEvent | undefined): number | undefined => (e?.kind === 'closed' ? e.flow.totals.remote.bytes : undefined);
+    expect(received(ended({ rqueue: 1 }, {}, {}))).toBe(200); // FIN came after close, unread
+    expect(received(ended({}, {}))).toBe(200); // the peer closed first, its FIN read: no TIME_WAIT row
+    expect(received(ended({}, { bytesAcked: 101, bytesReceived: 50 }))).toBe(50); // our FIN never acknowledged: reset, no FIN in the count
+    expect(received(ended({}, { bytesReceived: 200 }, { state: TcpState.FIN_WAIT2 }))).toBe(200); // destroyed before the FIN: nothing to take off
+    // In TIME_WAIT by the dump (at 2000), its 60 s timer started by the FIN 500 ms after the socket died (1000): the FIN came after.
+    expect(received(ended({}, { bytesReceived: 200 }, { expiresMs: 1500 + 60_000 - 2000 }, 1000))).toBe(200);
+    // ... or when it died (path: the FIN first): counted.
+    expect(received(ended({}, { bytesReceived: 201 }, { expiresMs: 1000 + 60_000 - 2000 }, 1000))).toBe(200);
+  });
+
+  it('a notification read after the dump began, with no TIME_WAIT row yet, waits for the next dump to say whether the FIN came', () => {
+    const t = tracker();
+    const s = rec({ counters: final });
+    t.open([enrich(s)], 0, false);
+    const d: Destroyed = { record: { ...s, state: TcpState.CLOSE, counters: { ...final, bytesReceived: 200 } }, atMs: 1003 };
+    expect(t.destroy([d], unseen, at(1000))).toEqual([]); // the row may be missing from this dump
+    expect(t.gone([], [], at(1000), 2000, unseen)).toEqual([]); // and it is not taken for missed meanwhile
+    Object.assign(s, { state: TcpState.FIN_WAIT2, timer: 3 }); // the next dump shows this end died before the FIN
+    const [closed] = t.destroy([], unseen, at(2000));
+    expect(closed?.kind === 'closed' && closed.flow.totals.remote.bytes).toBe(200);
     expect(t.counts.missed).toBe(0);
   });
 
-  it('a socket its own process aborted: the kernel zeroed its counters, so the last ones seen are kept', () => {
+  it('a socket its own process aborted: the kernel zeroed its counters, so the last ones seen are kept; none seen, none told, and why', () => {
     const t = tracker();
     const s = rec({ counters: { bytesSent: 70, bytesRetrans: 0, bytesReceived: 30, segsIn: 3, segsOut: 3 } });
     t.open([enrich(s)], 0, false);
-    const zeroed = { ...s, remotePort: 0, state: TcpState.CLOSE, counters: { bytesAcked: 0, bytesReceived: 0, segsIn: 0, segsOut: 0, bytesSent: 0, bytesRetrans: 0 } };
-    const [closed] = t.destroy([{ record: zeroed, atMs: 10 }], unseen);
+    const zero = { bytesAcked: 0, bytesReceived: 0, segsIn: 0, segsOut: 0, bytesSent: 0, bytesRetrans: 0 };
+    const [closed] = t.destroy([{ record: { ...s, remotePort: 0, state: TcpState.CLOSE, counters: zero }, atMs: 10 }], unseen, at(100));
     expect(closed?.kind === 'closed' && closed.flow.totals.local.bytes).toBe(70);
     expect(closed?.socket.socket.remotePort).toBe(443); // the tuple from when it was alive
+    const blind = rec();
+    t.open([enrich(blind)], 0, false);
+    const [noCounters] = t.destroy([{ record: { ...blind, remotePort: 0, state: TcpState.CLOSE, counters: zero }, atMs: 10 }], unseen, at(100));
+    expect(noCounters?.kind === 'closed' && noCounters.flow).toMatchObject({ totals: { local: { bytes: undefined }, remote: { bytes: undefined } }, reason: expect.stringMatching(/SO_LINGER 0/) });
+    const [never] = t.destroy([{ record: rec({ remotePort: 0, state: TcpState.CLOSE, counters: zero }), atMs: 10 }], unseen, at(100));
+    expect(never?.kind === 'closed' && never.flow.totals.local.bytes).toBeUndefined();
   });
 
   it('interim reports every flow period for live connections only, counters as last dumped', () => {
     const t = tracker({ flowPeriodMs: 10_000 });
     const conn = rec({ counters: { bytesSent: 1, bytesRetrans: 0, bytesReceived: 2 } });
     const listener = rec({ state: TcpState.LISTEN, remotePort: 0 });
-    const tw = rec({ state: TcpState.TIME_WAIT });
-    t.open([enrich(conn), enrich(listener, 'listening'), enrich(tw)], 0, true);
+    const row = tw(rec());
+    t.open([enrich(conn), enrich(listener, 'listening'), enrich(row)], 0, true);
     expect(t.countersDue(5000)).toBe(false);
     expect(t.report(5000, new Set())).toEqual([]);
     expect(t.countersDue(10_000)).toBe(true);
@@ -191,12 +225,21 @@ describe('FlowTracker', () => {
     expect(kinds(t.report(0, new Set([conn.key]), true))).toEqual([`flow:${conn.key}`]);
   });
 
+  it('names the process a socket was handed to in its later events', () => {
+    const t = tracker();
+    const s = rec();
+    t.open([enrich(s)], 0, false);
+    t.reattribute([{ key: s.key, process: { ...curl, pid: 8, name: 'worker' } }]);
+    const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final, rqueue: 1 }, atMs: 10 }], unseen, at(100));
+    expect(closed?.socket).toMatchObject({ process: { pid: 8, name: 'worker' }, attribution: 'fd' });
+  });
+
   it('forgets closed connections after the tombstone time', () => {
-    const t = tracker({ tombstoneMs: 1000 });
+    const t = tracker({ tombstoneMs: 1000, watching: false });
     const r = rec({ state: TcpState.CLOSE });
-    t.destroy([{ record: r, atMs: 0 }], unseen);
-    const tw = { ...r, key: 77, state: TcpState.TIME_WAIT };
-    expect(t.fresh([tw], [], 5000, false)).toEqual([tw]); // long after: a new socket on that tuple
+    t.fresh([], [{ record: r, atMs: 0 }], at(0));
+    const row = tw(r);
+    expect(t.fresh([row], [], at(5000))).toEqual([row]); // long after: a new socket on that tuple
   });
 
   it('tupleKey separates transports and ends', () => {

@@ -130,10 +130,11 @@ describe('SocketEnricher', () => {
     let out = await enrich({ opened: [s({ inode: 99 })] });
     expect(out.sockets[0]?.processError?.message).toMatch(/inode 99 in ESTABLISHED: no process holds it now/);
     expect(out.hiddenBy).toEqual([]);
-    resolver.denied = [{ pid: 1, comm: 'systemd', uid: 0 }, { pid: 7, comm: 'web', uid: 33 }];
+    const web = { pid: 7, comm: 'web', uid: 33, changed: true };
+    resolver.denied = [{ pid: 1, comm: 'systemd', uid: 0, changed: true }, web, { pid: 8, comm: 'idle-web', uid: 33, changed: false }];
     out = await enrich({ opened: [s({ inode: 98 }), s({ inode: 97 })] });
     expect(out.sockets[0]?.processError?.message).toMatch(/may be held by pid 7 \(web\), whose open files socketwatch may not read/);
-    expect(out.hiddenBy).toEqual([{ process: { pid: 7, comm: 'web', uid: 33 }, sockets: 2 }]);
+    expect(out.hiddenBy).toEqual([{ process: web, sockets: 2 }]);
   });
 
   it('turns a failed lookup into data on every socket, not an exception', async () => {

@@ -1,7 +1,8 @@
 // The parent's side of the destroy-notification child: starts it, reads its
-// frames, restarts it when it dies, and keeps count of what may have been lost.
+// frames, restarts it when it dies or hangs, and keeps count of what was lost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monotonicMs } from '../../core/clock.js';
 import type { Destroyed } from '../../core/flows.js';
 import type { Transport } from '../../core/model.js';
 import type { Family } from '../socket-source.js';
@@ -21,21 +22,40 @@ export interface FeedStats {
   received: number;
   /** Times the kernel said the receive buffer overflowed (ENOBUFS): notifications were lost. */
   overflows: number;
-  /** Times the listener process died and was started again. */
+  /** Notifications the kernel dropped on those overflows (the socket's drop counter, summed over listeners). */
+  lost: number;
+  /** Times the listener process died (or hung) and was started again. */
   restarts: number;
   /** Datagrams that did not decode. */
   malformed: number;
 }
 
+/** What arrived since the last drain. */
+export interface Drained {
+  readonly destroyed: Destroyed[];
+  /**
+   * Every notification the kernel queued before this time (CLOCK_MONOTONIC
+   * ms) has been handed over: a socket destroyed earlier whose notification
+   * has not come never will. +Infinity when there are no notifications to
+   * wait for (the listener gave up).
+   */
+  readonly watermark: number;
+}
+
 export interface DestroyFeedOptions {
   readonly families: readonly Family[];
   readonly transports: readonly Transport[];
-  /** SO_RCVBUF to ask for: the kernel grants at most net.core.rmem_max (doubled). */
+  /** SO_RCVBUF to ask for: with CAP_NET_ADMIN granted whole (SO_RCVBUFFORCE), else capped at net.core.rmem_max (doubled). */
   readonly recvBufferSize: number;
   /** Starts the child: node destroy-child.js <groups> <bytes>. */
   readonly spawnChild?: (args: readonly string[]) => ChildProcess;
   /** A listener that has not subscribed this long after its start is killed (default 10 s; Node starts in ~60 ms). */
   readonly startTimeoutMs?: number;
+  /**
+   * A subscribed listener silent this long (it says it is caught up ten
+   * times a second) is taken for hung, killed and started again (default 30 s).
+   */
+  readonly stallTimeoutMs?: number;
   readonly warn: (message: string) => void;
 }
 
@@ -46,10 +66,13 @@ const GROUPS: Record<Transport, Record<Family, number>> = {
 const CHILD = new URL('./destroy-child.js', import.meta.url);
 const MAX_BACKOFF_MS = 5_000;
 const START_TIMEOUT_MS = 10_000;
+const STALL_TIMEOUT_MS = 30_000;
+
+type First = (r: { ok: true; recvBufferSize: number } | { ok: false; reason: string }) => void;
 
 /** Each `drain()` hands over what arrived since the last. */
 export class DestroyFeed {
-  readonly stats: FeedStats = { received: 0, overflows: 0, restarts: 0, malformed: 0 };
+  readonly stats: FeedStats = { received: 0, overflows: 0, lost: 0, restarts: 0, malformed: 0 };
   readonly #opts: DestroyFeedOptions;
   readonly #args: string[];
   readonly #names: AddressNames = new Map();
@@ -58,7 +81,13 @@ export class DestroyFeed {
   #closed = false;
   #backoffMs = 100;
   #restartTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
   #healthy = false;
+  /** No more notifications will come: the listener could not be started again. */
+  #gaveUp = false;
+  #watermark = -Infinity;
+  /** The current child's drop counter as last reported. */
+  #childLost = 0;
 
   constructor(opts: DestroyFeedOptions) {
     this.#opts = opts;
@@ -76,20 +105,21 @@ export class DestroyFeed {
     return new Promise((resolve) => this.#spawn(resolve));
   }
 
-  drain(): Destroyed[] {
-    const out = this.#queue;
+  drain(): Drained {
+    const destroyed = this.#queue;
     this.#queue = [];
-    return out;
+    return { destroyed, watermark: this.#gaveUp ? Infinity : this.#watermark };
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#restartTimer);
+    clearTimeout(this.#stallTimer);
     this.#child?.stdin?.end();
     this.#child?.kill();
   }
 
-  #spawn(onFirst?: (r: { ok: true; recvBufferSize: number } | { ok: false; reason: string }) => void): void {
+  #spawn(onFirst?: First): void {
     // A session of its own (detached): Ctrl-C, a hangup or `timeout` signal the
     // whole process group, and the listener must outlive the parent's final
     // poll, not die in it and be "restarted". It ends when the parent closes
@@ -97,45 +127,64 @@ export class DestroyFeed {
     const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
     const child = spawnChild(this.#args);
     this.#child = child;
+    this.#childLost = 0;
     const reader = new FrameReader();
     // A listener that never says READY or FAILED (hung at start: seen under an
     // LD_PRELOAD that deadlocked Node) must not hold up the run: kill it.
     const timeoutMs = this.#opts.startTimeoutMs ?? START_TIMEOUT_MS;
     let timedOut = false;
+    let stalled = false;
     const deadline = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
     let settled = false;
-    const first = (r: Parameters<NonNullable<typeof onFirst>>[0]): void => {
+    let refused = false; // it said FAILED: there is nothing to restart
+    const first: First = (r) => {
       clearTimeout(deadline);
+      if (!r.ok) refused = true;
       if (!settled) {
         settled = true;
         onFirst?.(r);
       }
     };
+    const stallMs = this.#opts.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    const heard = (): void => {
+      if (!this.#healthy) return;
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = setTimeout(() => {
+        stalled = true;
+        child.kill('SIGKILL');
+      }, stallMs);
+      this.#stallTimer.unref();
+    };
     child.stdout?.on('data', (chunk: Buffer) => {
       for (const { kind, body } of reader.push(chunk)) this.#frame(kind, body, first);
+      heard();
     });
     child.on('error', (err) => first({ ok: false, reason: `cannot start the notification listener: ${err.message}` }));
     child.on('exit', (code, signal) => {
       clearTimeout(deadline);
+      clearTimeout(this.#stallTimer);
       this.#healthy = false;
       if (this.#closed) return;
-      if (!settled) {
-        const reason = timedOut ? `the notification listener did not subscribe within ${timeoutMs / 1000} s` : `the notification listener exited (${signal ?? `code ${code}`}) before subscribing`;
-        if (!onFirst) this.#opts.warn(`${reason} after a restart; closed sockets are found by the dumps from now on`);
+      if (!settled || refused) {
+        const reason = timedOut ? `the notification listener did not subscribe within ${timeoutMs / 1000} s` : refused ? 'the notification listener could not subscribe again' : `the notification listener exited (${signal ?? `code ${code}`}) before subscribing`;
+        if (!onFirst) {
+          this.#gaveUp = true;
+          this.#opts.warn(`${reason} after a restart; closed sockets are found by the dumps from now on`);
+        }
         return first({ ok: false, reason });
       }
-      if (code === 3) return; // it said FAILED: nothing to restart
       this.stats.restarts++;
-      this.#opts.warn(`the destroy-notification listener died (${signal ?? `exit code ${code}`}); restarting it — sockets closed meanwhile are found by the next dumps`);
+      const why = stalled ? `sent nothing for ${stallMs / 1000} s (hung)` : `died (${signal ?? `exit code ${code}`})`;
+      this.#opts.warn(`the destroy-notification listener ${why}; restarting it — sockets closed meanwhile are found by the next dumps`);
       this.#restartTimer = setTimeout(() => this.#spawn(), this.#backoffMs);
       this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
     });
   }
 
-  #frame(kind: number, body: Buffer, first: (r: { ok: true; recvBufferSize: number } | { ok: false; reason: string }) => void): void {
+  #frame(kind: number, body: Buffer, first: First): void {
     switch (kind) {
       case FrameKind.DATAGRAM: {
         const atMs = body.readDoubleLE(0);
@@ -151,9 +200,21 @@ export class DestroyFeed {
         if (this.#names.size > 4096) this.#names.clear();
         break;
       }
+      case FrameKind.WATERMARK:
+        // A restarted listener covers only what it was subscribed for: from its own first watermark on.
+        this.#watermark = Math.max(this.#watermark, body.readDoubleLE(0));
+        break;
+      case FrameKind.LOST: {
+        const total = body.readDoubleLE(0);
+        const lost = total - this.#childLost;
+        this.#childLost = total;
+        if (lost <= 0) break;
+        this.stats.lost += lost;
+        this.#opts.warn(`the kernel dropped ${lost} destroy notification${lost === 1 ? '' : 's'} (the listener's receive buffer was full): the dumps find the sockets they were about when those were seen alive; the others are counted in poll.notifications.lost`);
+        break;
+      }
       case FrameKind.ERROR:
         this.stats.overflows++;
-        this.#opts.warn(`destroy notifications were lost (${body.toString()}): the listener's receive buffer overflowed; the next dumps find what closed meanwhile`);
         break;
       case FrameKind.READY:
         this.#healthy = true;
@@ -167,3 +228,9 @@ export class DestroyFeed {
     }
   }
 }
+
+/** A feed that is not there: nothing will be notified, so nothing is waited for. */
+export const NO_FEED: Drained = { destroyed: [], watermark: Infinity };
+
+/** For callers with a clock: now, on the clock the feed's times are on. */
+export const feedClock = monotonicMs;

@@ -1,10 +1,14 @@
 // Frames from the destroy-notification child to its parent, on the child's
 // stdout: u32 LE length of what follows, u8 kind, then the body.
-//   DATAGRAM: f64 LE arrival time (ms since the epoch), then the raw datagram
-//   ERROR:    the errno code (ENOBUFS: notifications were lost)
-//   READY:    the receive buffer granted, as decimal text
-//   FAILED:   why the subscription could not be made
-export const FrameKind = { DATAGRAM: 0, ERROR: 1, READY: 2, FAILED: 3 } as const;
+//   DATAGRAM:  f64 LE time it was read (CLOCK_MONOTONIC ms), then the raw datagram
+//   WATERMARK: f64 LE time at which the socket was found empty: every
+//              notification the kernel had queued by then has been sent
+//   LOST:      f64 LE datagrams the kernel has dropped for the socket in all
+//              (its drop counter: each one a notification lost)
+//   ERROR:     an errno code the socket reported (it goes on)
+//   READY:     the receive buffer granted, as decimal text
+//   FAILED:    why the subscription could not be made
+export const FrameKind = { DATAGRAM: 0, ERROR: 1, READY: 2, FAILED: 3, WATERMARK: 4, LOST: 5 } as const;
 export type FrameKindNumber = (typeof FrameKind)[keyof typeof FrameKind];
 
 export function frame(kind: FrameKindNumber, body: Buffer): Buffer {
@@ -12,6 +16,15 @@ export function frame(kind: FrameKindNumber, body: Buffer): Buffer {
   head.writeUInt32LE(body.length + 1, 0);
   head[4] = kind;
   return Buffer.concat([head, body]);
+}
+
+/** A frame whose body is one f64 (WATERMARK, LOST). */
+export function numberFrame(kind: FrameKindNumber, value: number): Buffer {
+  const b = Buffer.alloc(13);
+  b.writeUInt32LE(9, 0);
+  b[4] = kind;
+  b.writeDoubleLE(value, 5);
+  return b;
 }
 
 /** Splits a byte stream into frames; keeps an incomplete tail for the next chunk. */

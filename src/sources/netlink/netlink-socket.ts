@@ -58,38 +58,3 @@ export async function openSockDiagSocket(opts: SockDiagSocketOptions, on: SockDi
     },
   };
 }
-
-export interface MulticastHandlers {
-  datagram(buf: Buffer): void;
-  /** recvmsg failed (ENOBUFS: the receive buffer overflowed and notifications were lost). The socket goes on. */
-  error(err: Error & { code?: string }): void;
-}
-
-/**
- * A NETLINK_SOCK_DIAG socket joined to the destroy multicast groups (Linux
- * 4.2+; no capability needed). Returns the receive buffer the kernel granted
- * (it caps the request at net.core.rmem_max, then doubles it).
- *
- * Run this in a process of its own: when the socket overflows and epoll
- * reports it before recvmsg does, the package throws from a libuv callback and
- * the process aborts (kernel-notes.md §9.1).
- */
-export async function openDestroySubscription(groups: readonly number[], recvBufferSize: number, on: MulticastHandlers): Promise<{ close(): void; recvBufferSize: number }> {
-  loaded ??= import('netlink/dist/raw.js');
-  const { RawNetlinkSocket: Raw } = await loaded;
-  // One notification per datagram, ~400 bytes with tcp_info. The package mallocs
-  // a read-sized buffer for each, so 8 KiB, not 64: at 400 notifications/s the
-  // larger reads alone made 25 MB/s of garbage. A longer one would be cut: told
-  // as an error, so the parent counts it lost.
-  const raw: RawNetlinkSocket = new Raw(NETLINK_SOCK_DIAG, { messagePeeking: false, msgBufferSize: 8192, recvBufferSize, sendBufferSize: 0 });
-  try {
-    for (const g of groups) raw.addMembership(g);
-  } catch (err) {
-    raw.close();
-    throw err;
-  }
-  raw.on('message', (buf) => on.datagram(buf));
-  raw.on('truncatedMessage', () => on.error(Object.assign(new Error('a notification longer than 8 KiB was cut'), { code: 'EMSGSIZE' })));
-  raw.on('error', (err) => on.error(err));
-  return { close: () => raw.close(), recvBufferSize: raw.getRecvBufferSize() };
-}

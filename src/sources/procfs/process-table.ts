@@ -54,6 +54,8 @@ export interface DeniedProcess {
   readonly comm: string;
   /** Its effective uid (the owner of /proc/<pid>), or -1 when unknown. */
   readonly uid: number;
+  /** Its number of open fds changed since the previous request (or cannot be told): it may have taken a new socket. */
+  readonly changed: boolean;
 }
 
 export interface ScanStats {
@@ -102,6 +104,8 @@ interface PidState {
   cmdline: Buffer | undefined;
   /** Its euid, read when its fds were found closed to us (-1 otherwise). */
   deniedUid: number;
+  /** For a process whose fds we may not read: its fd count (st_size) at the last request, -1 unknown. */
+  deniedFds: number;
 }
 
 type Mode = 'incremental' | 'deep';
@@ -220,7 +224,7 @@ export class ProcessTable {
       this.#forget(scan.pid);
       const st: PidState = {
         pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
-        dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1,
+        dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1,
       };
       if (scan.denied) this.#deny(st);
       this.#pids.set(scan.pid, st);
@@ -276,7 +280,19 @@ export class ProcessTable {
     this.#tracked = undefined;
     const processes = [...infos.values()].filter((p): p is ProcessInfo => p !== undefined);
     const denied: DeniedProcess[] = [];
-    for (const st of this.#pids.values()) if (st.denied) denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid });
+    for (const st of this.#pids.values()) {
+      if (!st.denied) continue;
+      // Its fd count is ours to see (st_size of fd/, Linux 6.2+) though its fds are not: unchanged since the last request, it took no new socket.
+      let fds = -1;
+      try {
+        fds = this.#fs.stat(`${st.pid}/fd`).size || -1;
+      } catch {
+        fds = -1;
+      }
+      const changed = fds < 0 || st.deniedFds < 0 || fds !== st.deniedFds;
+      st.deniedFds = fds;
+      denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid, changed });
+    }
     return { owners, processes, unreadable: denied.length, denied, moved, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
   }
 
@@ -528,7 +544,7 @@ export class ProcessTable {
     if (!stat) return undefined;
     const st: PidState = {
       pid, start: stat.startTime, comm: stat.comm, fdCount: -1, fdCountNow: -1, fds: new Map(),
-      dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1,
+      dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1,
     };
     this.#pids.set(pid, st);
     return st;

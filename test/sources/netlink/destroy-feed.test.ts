@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DestroyFeed } from '../../../src/sources/netlink/destroy-feed.js';
-import { FrameKind, FrameReader, frame } from '../../../src/sources/netlink/destroy-protocol.js';
+import { FrameKind, FrameReader, frame, numberFrame } from '../../../src/sources/netlink/destroy-protocol.js';
 import { inetDiagMsg } from '../../helpers/inet-diag-builder.js';
 
 /** A child that writes these frames (hex) on stdout, then waits or exits. */
@@ -22,8 +22,8 @@ const notification = (cookie: number) => inetDiagMsg({ seq: 0, state: 7, sport: 
 
 const feeds: DestroyFeed[] = [];
 afterEach(() => feeds.splice(0).forEach((f) => f.close()));
-function feed(spawnChild: ReturnType<typeof stub> | (() => ReturnType<ReturnType<typeof stub>>), warnings: string[] = [], startTimeoutMs?: number): DestroyFeed {
-  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, spawnChild, warn: (m) => warnings.push(m), startTimeoutMs });
+function feed(spawnChild: ReturnType<typeof stub> | (() => ReturnType<ReturnType<typeof stub>>), warnings: string[] = [], startTimeoutMs?: number, stallTimeoutMs?: number): DestroyFeed {
+  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, spawnChild, warn: (m) => warnings.push(m), startTimeoutMs, stallTimeoutMs });
   feeds.push(f);
   return f;
 }
@@ -47,16 +47,51 @@ describe('FrameReader', () => {
 });
 
 describe('DestroyFeed', () => {
-  it('starts, hands over decoded notifications with their arrival time, counts overflows', async () => {
+  it('starts, hands over decoded notifications with when they were read, and the watermark; counts what the kernel dropped', async () => {
     const warnings: string[] = [];
-    const f = feed(stub([frame(FrameKind.READY, Buffer.from('8388608')), frame(FrameKind.DATAGRAM, stamped(Buffer.concat([notification(1), notification(2)]))), frame(FrameKind.ERROR, Buffer.from('ENOBUFS'))], 'wait'), warnings);
+    const f = feed(
+      stub(
+        [
+          frame(FrameKind.READY, Buffer.from('8388608')),
+          frame(FrameKind.DATAGRAM, stamped(Buffer.concat([notification(1), notification(2)]))),
+          numberFrame(FrameKind.WATERMARK, 1300),
+          frame(FrameKind.ERROR, Buffer.from('ENOBUFS')),
+          numberFrame(FrameKind.LOST, 17),
+          numberFrame(FrameKind.WATERMARK, 1200), // never backwards
+        ],
+        'wait',
+      ),
+      warnings,
+    );
+    expect(f.drain().watermark).toBe(-Infinity); // nothing read yet: nothing can be given up on
     expect(await f.start()).toEqual({ ok: true, recvBufferSize: 8_388_608 });
-    await until(() => f.stats.overflows === 1);
-    expect(f.drain().map((d) => [d.record.key, d.atMs])).toEqual([[1, 1234.5], [2, 1234.5]]);
-    expect(f.drain()).toEqual([]);
-    expect(f.stats).toMatchObject({ received: 2, overflows: 1, restarts: 0 });
+    await until(() => f.stats.lost === 17);
+    const d = f.drain();
+    expect(d.destroyed.map((x) => [x.record.key, x.atMs])).toEqual([[1, 1234.5], [2, 1234.5]]);
+    expect(d.watermark).toBe(1300);
+    expect(f.drain()).toEqual({ destroyed: [], watermark: 1300 });
+    expect(f.stats).toMatchObject({ received: 2, overflows: 1, lost: 17, restarts: 0 });
     expect(f.healthy).toBe(true);
-    expect(warnings.join()).toMatch(/notifications were lost \(ENOBUFS\)/);
+    expect(warnings.join()).toMatch(/the kernel dropped 17 destroy notifications/);
+  });
+
+  it('restarts a listener that goes silent (hung), and counts it', async () => {
+    const warnings: string[] = [];
+    let spawned = 0;
+    const f = feed(() => {
+      spawned++;
+      return stub([frame(FrameKind.READY, Buffer.from('1'))], 'wait')();
+    }, warnings, undefined, 300);
+    expect((await f.start()).ok).toBe(true);
+    await until(() => f.stats.restarts >= 1 && f.healthy);
+    expect(warnings.join()).toMatch(/sent nothing for 0\.3 s \(hung\); restarting it/);
+  });
+
+  it('after giving up on the listener, waits for no notification (the watermark is +Infinity)', async () => {
+    let spawned = 0;
+    const f = feed(() => stub(spawned++ === 0 ? [frame(FrameKind.READY, Buffer.from('1'))] : [frame(FrameKind.FAILED, Buffer.from('bind: EPERM'))], 'exit')());
+    expect((await f.start()).ok).toBe(true);
+    await until(() => f.drain().watermark === Infinity);
   });
 
   it('says why when the kernel refuses the subscription', async () => {
@@ -85,6 +120,7 @@ describe('DestroyFeed', () => {
     await until(() => f.stats.restarts === 1 && f.healthy);
     expect(spawned).toBe(2);
     expect(warnings.join()).toMatch(/listener died \(SIGABRT\); restarting it/);
+    expect(f.drain().watermark).toBe(-Infinity); // no listener has said it caught up yet
   });
 
   it('counts datagrams that do not decode, and goes on', async () => {

@@ -1,0 +1,114 @@
+// The system calls Node does not offer, through koffi (a foreign-function
+// interface whose prebuilt binary ships inside its npm package: no compiler,
+// no install script). The one module that imports koffi; loaded only by the
+// code that needs it. Every call returns a value or throws a SysError naming
+// the call and the errno — koffi itself never aborts the process, unlike the
+// `netlink` package's poll handler (kernel-notes.md §9.1).
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+const socket = libc.func('int socket(int domain, int type, int protocol)');
+const bind = libc.func('int bind(int fd, const void *addr, uint32_t len)');
+const setsockopt = libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
+const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)');
+const recv = libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
+const closeFd = libc.func('int close(int fd)');
+
+// include/linux/socket.h, include/uapi/asm-generic/socket.h, include/uapi/linux/netlink.h
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+const SO_MEMINFO = 55;
+/** SK_MEMINFO_DROPS: the 9th u32 of SO_MEMINFO (include/uapi/linux/sock_diag.h). */
+const SK_MEMINFO_DROPS = 8;
+const MSG_DONTWAIT = 0x40;
+
+const ERRNO_NAMES = new Map(Object.entries(koffi.os.errno).map(([name, n]) => [n, name]));
+
+/** A failed system call: which, and the errno's name (EACCES, ENOBUFS, …). */
+export class SysError extends Error {
+  override readonly name = 'SysError';
+  constructor(
+    readonly call: string,
+    readonly code: string,
+  ) {
+    super(`${call}: ${code}`);
+  }
+}
+
+function fail(call: string): never {
+  const n = koffi.errno();
+  throw new SysError(call, ERRNO_NAMES.get(n) ?? `errno ${n}`);
+}
+
+/**
+ * A non-blocking NETLINK_SOCK_DIAG (or other netlink) socket bound to these
+ * multicast groups (each below 32, as sock_diag's are). Asks for a receive
+ * buffer of `rcvbuf` bytes with SO_RCVBUFFORCE (root: past
+ * net.core.rmem_max), else SO_RCVBUF (capped at rmem_max); returns what the
+ * kernel granted (it doubles the request).
+ */
+export function openMulticast(protocol: number, groups: readonly number[], rcvbuf: number): { fd: number; granted: number } {
+  const fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) as number;
+  if (fd < 0) fail('socket(AF_NETLINK)');
+  try {
+    // struct sockaddr_nl: u16 nl_family, u16 pad, u32 nl_pid (0: the kernel picks), u32 nl_groups (bit g-1 for group g)
+    const addr = Buffer.alloc(12);
+    addr.writeUInt16LE(AF_NETLINK, 0);
+    addr.writeUInt32LE(groups.reduce((mask, g) => (mask | (1 << (g - 1))) >>> 0, 0), 8);
+    if ((bind(fd, addr, addr.length) as number) < 0) fail('bind(sockaddr_nl)');
+    if (rcvbuf > 0) {
+      const value = Buffer.alloc(4);
+      value.writeInt32LE(Math.min(rcvbuf, 0x3fff_ffff));
+      if ((setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, value, 4) as number) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, value, 4);
+    }
+    return { fd, granted: intOption(fd, SO_RCVBUF) };
+  } catch (err) {
+    closeFd(fd);
+    throw err;
+  }
+}
+
+function intOption(fd: number, name: number): number {
+  const out = Buffer.alloc(4);
+  if ((getsockopt(fd, SOL_SOCKET, name, out, [4]) as number) < 0) fail('getsockopt');
+  return out.readInt32LE(0);
+}
+
+/** What one non-blocking read gave. */
+export type Received =
+  | { readonly kind: 'datagram'; readonly length: number }
+  | { readonly kind: 'empty' } // EAGAIN: nothing queued now
+  | { readonly kind: 'overflow' }; // ENOBUFS: the kernel dropped datagrams; the socket goes on
+
+/** One recv(MSG_DONTWAIT) into `buf`. A datagram longer than `buf` is cut (netlink: its tail is lost). */
+export function receive(fd: number, buf: Buffer): Received {
+  const n = Number(recv(fd, buf, buf.length, MSG_DONTWAIT));
+  if (n >= 0) return { kind: 'datagram', length: n };
+  const code = ERRNO_NAMES.get(koffi.errno());
+  if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return { kind: 'empty' };
+  if (code === 'ENOBUFS') return { kind: 'overflow' };
+  if (code === 'EINTR') return receive(fd, buf);
+  throw new SysError('recv', code ?? 'unknown errno');
+}
+
+/** Datagrams the kernel dropped for this socket since it was made (sk_drops: a netlink overrun counts one per datagram). */
+export function drops(fd: number): number {
+  const out = Buffer.alloc(9 * 4);
+  if ((getsockopt(fd, SOL_SOCKET, SO_MEMINFO, out, [out.length]) as number) < 0) fail('getsockopt(SO_MEMINFO)');
+  return out.readUInt32LE(SK_MEMINFO_DROPS * 4);
+}
+
+/** Calls `onReadable` from the event loop whenever `fd` is readable (libuv's poll on the raw fd). */
+export function watchReadable(fd: number, onReadable: () => void): { close(): void } {
+  const handle = koffi.node.poll(fd, { readable: true }, () => onReadable());
+  return { close: () => handle.close() };
+}
+
+export function close(fd: number): void {
+  closeFd(fd);
+}
