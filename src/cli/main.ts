@@ -178,6 +178,9 @@ function checkOutput(path: string | undefined): void {
   if (!ok) throw new UsageError(`--output ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
 }
 
+/** Set when the run ended with output the reader never took: the process exits at once, without it. */
+const outputStalled = { value: false };
+
 async function run(config: Config): Promise<number> {
   checkProcRoot(config.procRoot);
   checkOutput(config.output);
@@ -242,6 +245,8 @@ async function run(config: Config): Promise<number> {
     );
     if (result.unwritten > 0) {
       say(`${result.unwritten} events were not written: the output did not take them within ${STOP_DRAIN_MS / 1000} s of the stop`);
+      // What is still buffered for a reader that does not read would hold the process open: exit without it.
+      outputStalled.value = true;
       return 1;
     }
     return 0;
@@ -266,7 +271,9 @@ export async function main(args: readonly string[]): Promise<number> {
       writeOut: (text) => process.stdout.write(text),
     });
     if (invocation.kind === 'exit') return invocation.code;
-    return await run(invocation.config);
+    const code = await run(invocation.config);
+    if (outputStalled.value) process.exit(code);
+    return code;
   } catch (err) {
     if (err instanceof UsageError || err instanceof RuntimeError) {
       say(err.message);

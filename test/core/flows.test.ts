@@ -234,6 +234,38 @@ describe('FlowTracker', () => {
     expect(closed?.socket).toMatchObject({ process: { pid: 8, name: 'worker' }, attribution: 'fd' });
   });
 
+  it('a SYN_RECV request is held a poll: it vanishes into the connection it became, or is reported when it lasts', () => {
+    const t = tracker();
+    const req = rec({ state: TcpState.SYN_RECV, inode: 0, uid: 0 });
+    expect(t.fresh([req], [], at(1000))).toEqual([]);
+    // Next dump: the accepted connection on the same 4-tuple (a new cookie), the request gone.
+    const conn = { ...req, key: 123_456, state: TcpState.ESTABLISHED, inode: 9 };
+    expect(t.fresh([conn], [], at(2000), [req])).toEqual([conn]);
+    expect(t.gone([req], [], at(2000), Infinity, unseen)).toEqual([]);
+    // One that is still in setup a poll later is a socket of its own; when its connection comes, it vanishes into it.
+    const slow = rec({ state: TcpState.SYN_RECV, inode: 0, uid: 0 });
+    t.fresh([slow], [], at(3000));
+    expect(t.fresh([], [], at(4000))).toEqual([slow]);
+    t.open([enrich(slow, 'ingress')], 4000, false);
+    const slowConn = { ...slow, key: 654_321, state: TcpState.ESTABLISHED, inode: 10 };
+    expect(t.fresh([slowConn], [], at(5000), [slow])).toEqual([slowConn]);
+    expect(t.gone([slow], [], at(5000), Infinity, unseen)).toEqual([]);
+    expect(t.directions().ingress).toBe(0);
+    // A one-shot run reports a request at once.
+    expect(tracker({ holdRequests: false }).fresh([req], [], at(1000))).toEqual([req]);
+  });
+
+  it('a notification for a TIME_WAIT row already reported closed (it came late) is that row\'s, not a second close', () => {
+    const t = tracker();
+    const r = rec({ state: TcpState.CLOSE, counters: final, rqueue: 1 });
+    const row = tw(r);
+    t.fresh([row], [], at(1000, 1005));
+    expect(kinds(t.gone([], [], at(3000), 2100, unseen))).toEqual([`closed:${row.key}`]);
+    t.fresh([], [{ record: r, atMs: 4000 }], at(4000));
+    expect(t.destroy([{ record: r, atMs: 4000 }], unseen, at(4000))).toEqual([]);
+    expect(t.counts).toMatchObject({ missed: 1, late: 1 });
+  });
+
   it('forgets closed connections after the tombstone time', () => {
     const t = tracker({ tombstoneMs: 1000, watching: false });
     const r = rec({ state: TcpState.CLOSE });
