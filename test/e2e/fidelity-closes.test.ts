@@ -4,10 +4,10 @@
 // generator record.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LiveCli } from '../helpers/cli.js';
-import { Netns } from '../helpers/netns.js';
-import { actions, eventsOf, ndjson, runScenario, type Ev, type TruthSocket } from '../helpers/scenario.js';
+import { describe, expect, it } from 'vitest';
+import type { LiveCli } from '../helpers/cli.js';
+import type { Netns } from '../helpers/netns.js';
+import { actions, fixtures, ndjson, pollHeads, runScenario, sleep, stop, type Ev, type TruthSocket } from '../helpers/scenario.js';
 
 const CHURN = fileURLToPath(new URL('../../scripts/load/churn.mjs', import.meta.url));
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
@@ -15,23 +15,8 @@ const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '
 interface Churn { made: number; failed: number; server: string; send: number; reply: number; clientPorts: number[]; pid: number }
 interface Head { poll: { seq: number; notifications?: { missed: number; lost: number; restarts: number; waiting: number; overflows: number } } }
 
-const cleanup: Array<() => void> = [];
-afterEach(() => cleanup.splice(0).forEach((f) => f()));
-function space(): Netns {
-  const ns = Netns.create();
-  cleanup.push(() => ns.destroy());
-  return ns;
-}
-function watch(ns: Netns, args: string[], wrap: string[] = []): LiveCli {
-  const cli = new LiveCli(args, ['ip', 'netns', 'exec', ns.name, ...wrap]);
-  cleanup.push(() => cli.kill('SIGKILL'));
-  return cli;
-}
-async function stop(cli: LiveCli): Promise<void> {
-  cli.kill('SIGTERM');
-  expect(await cli.exited).toEqual({ code: 0, signal: null });
-}
-const heads = (cli: LiveCli): Head[] => cli.lines.filter((l) => l.includes('"poll":{"seq"')).map((l) => JSON.parse(l.endsWith('[') ? `${l}]}` : l) as Head);
+const { space, watch } = fixtures();
+const heads = (cli: LiveCli): Head[] => pollHeads<Head>(cli);
 const polled = (cli: LiveCli, n = 1): Promise<void> => cli.waitFor(() => heads(cli).length >= n);
 /** The notification listener: socketwatch's child process. */
 function listenerPid(cli: LiveCli): number {
@@ -82,6 +67,26 @@ function tally(by: Map<string, Ev[]>, c: Churn): { twice: string[]; missing: str
   }
   return { twice, missing };
 }
+/**
+ * socketwatch at 500 ms watching closes while churn runs at `rate`/s for
+ * `seconds`, its notification listener stopped (SIGSTOP) for `stallMs` 1.5 s
+ * in; returns the churn's record once all has been reported.
+ */
+async function stalledChurn(cli: LiveCli, ns: Netns, rate: number, seconds: number, stallMs: number): Promise<Churn> {
+  await polled(cli, 2);
+  const listener = listenerPid(cli);
+  const load = churn(ns, [rate, seconds, '--send', 137, '--reply', 4099]);
+  await sleep(1500);
+  process.kill(listener, 'SIGSTOP');
+  await sleep(stallMs);
+  process.kill(listener, 'SIGCONT');
+  const c = await load;
+  expect(c.failed).toBe(0);
+  await sleep(2500);
+  await stop(cli);
+  return c;
+}
+
 /** Payload each end sent, as the event places them: the client is the source of both flows. */
 const exact = (e: Ev, c: Churn): boolean => e.source?.bytes === c.send && e.destination?.bytes === c.reply;
 
@@ -89,17 +94,8 @@ describe('fidelity: every connection closed once, with its real bytes', () => {
   it('a notification listener stopped for 3 s during churn: every connection reported closed exactly once, exact bytes, nothing claimed missed', async () => {
     const ns = space();
     const cli = watch(ns, ['--period', '500ms', '--events', 'closed', '--format', 'json']);
-    await polled(cli, 2);
-    const listener = listenerPid(cli);
-    const load = churn(ns, [500, 6, '--send', 137, '--reply', 4099]);
-    await new Promise((r) => setTimeout(r, 1500));
-    process.kill(listener, 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 3000));
-    process.kill(listener, 'SIGCONT');
-    const c = await load;
-    expect(c).toMatchObject({ made: 3000, failed: 0 });
-    await new Promise((r) => setTimeout(r, 2000));
-    await stop(cli);
+    const c = await stalledChurn(cli, ns, 500, 6, 3000);
+    expect(c.made).toBe(3000);
     const by = closesByPort(ndjson(cli), c);
     const { twice, missing } = tally(by, c);
     const inexact = [...by.values()].flat().filter((e) => !exact(e, c)).map((e) => `${e.system.socket.local.port}->${e.system.socket.remote?.port} ${e.source?.bytes}/${e.destination?.bytes}`);
@@ -113,17 +109,7 @@ describe('fidelity: every connection closed once, with its real bytes', () => {
   it('the kernel drops notifications (an unprivileged listener\'s smaller buffer, stopped 5 s at 1,000/s): none reported twice, each loss counted and said', async () => {
     const ns = space();
     const cli = watch(ns, ['--period', '500ms', '--events', 'closed', '--format', 'json'], NOBODY);
-    await polled(cli, 2);
-    const listener = listenerPid(cli);
-    const load = churn(ns, [1000, 8, '--send', 137, '--reply', 4099]);
-    await new Promise((r) => setTimeout(r, 1500));
-    process.kill(listener, 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 5000));
-    process.kill(listener, 'SIGCONT');
-    const c = await load;
-    expect(c.failed).toBe(0);
-    await new Promise((r) => setTimeout(r, 2500));
-    await stop(cli);
+    const c = await stalledChurn(cli, ns, 1000, 8, 5000);
     const events = ndjson(cli);
     const by = closesByPort(events, c);
     const { twice, missing } = tally(by, c);
@@ -146,7 +132,7 @@ describe('fidelity: every connection closed once, with its real bytes', () => {
     const cli = watch(ns, ['--period', '500ms', '--events', 'opened,closed', '--format', 'ndjson']);
     await cli.waitFor(() => true, 100);
     const truth = await runScenario<{ sockets: Array<TruthSocket & { case: string; sent: number; received: number; aborted?: boolean }>; port: number }>(ns, 'closes', [0.5]);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const events = ndjson(cli);
     const wrong: string[] = [];
     for (const t of truth.sockets) {

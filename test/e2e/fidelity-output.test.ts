@@ -2,30 +2,17 @@
 // slow shipper) does not stop the polls; what the bounded queue has to drop
 // is dropped in the order that loses least, and counted.
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LiveCli } from '../helpers/cli.js';
-import { Netns } from '../helpers/netns.js';
-import { actions, ndjson } from '../helpers/scenario.js';
+import { describe, expect, it } from 'vitest';
+import type { LiveCli } from '../helpers/cli.js';
+import { actions, fixtures, ndjson, pollHeads, sleep } from '../helpers/scenario.js';
 
 const CHURN = fileURLToPath(new URL('../../scripts/load/churn.mjs', import.meta.url));
 
 interface Churn { made: number; failed: number; server: string; clientPorts: number[]; pid: number }
 interface Head { '@timestamp': string; poll: { seq: number; output?: { waiting: number; dropped: { flow: number; opened: number; closed: number } } } }
 
-const cleanup: Array<() => void> = [];
-afterEach(() => cleanup.splice(0).forEach((f) => f()));
-function space(): Netns {
-  const ns = Netns.create();
-  cleanup.push(() => ns.destroy());
-  return ns;
-}
-function watch(ns: Netns, args: string[]): LiveCli {
-  const cli = new LiveCli(args, ['ip', 'netns', 'exec', ns.name]);
-  cleanup.push(() => cli.kill('SIGKILL'));
-  return cli;
-}
-const heads = (cli: LiveCli): Head[] => cli.lines.filter((l) => l.includes('"poll":{"seq"')).map((l) => JSON.parse(l.endsWith('[') ? `${l}]}` : l) as Head);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const { space, watch } = fixtures();
+const heads = (cli: LiveCli): Head[] => pollHeads<Head>(cli);
 
 describe('fidelity: a reader that stops reading', () => {
   it('polls go on every period while stdout is blocked for 8 s; connections that lived 1.5 s all have their process', async () => {

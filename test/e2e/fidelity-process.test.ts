@@ -1,26 +1,12 @@
 // Fidelity: the process of every socket, compared with what the scenario
 // programs (test/scenarios/) record about who really held which socket.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LiveCli } from '../helpers/cli.js';
-import { Netns } from '../helpers/netns.js';
-import { actions, eventsOf, ndjson, runScenario, type TruthSocket } from '../helpers/scenario.js';
+import type { Netns } from '../helpers/netns.js';
+import { actions, eventsOf, fixtures, ndjson, runScenario, stop, type TruthSocket } from '../helpers/scenario.js';
 
-const cleanup: Array<() => void> = [];
-afterEach(() => cleanup.splice(0).forEach((f) => f()));
-function space(): Netns {
-  const ns = Netns.create();
-  cleanup.push(() => ns.destroy());
-  return ns;
-}
-function watch(ns: Netns, args: string[]): LiveCli {
-  const cli = ns.liveCli(['--format', 'ndjson', ...args]);
-  cleanup.push(() => cli.kill('SIGKILL'));
-  return cli;
-}
-async function stop(cli: LiveCli): Promise<void> {
-  cli.kill('SIGTERM');
-  expect(await cli.exited).toEqual({ code: 0, signal: null });
-}
+const { space, watch: run } = fixtures();
+const watch = (ns: Netns, args: string[]): LiveCli => run(ns, ['--format', 'ndjson', ...args]);
 /** The socket_opened event of each truth socket, and the pid it names (0: none). */
 function attributed(cli: LiveCli, sockets: readonly TruthSocket[]): Array<{ t: TruthSocket; pid: number; error: string | undefined }> {
   const events = ndjson(cli);
@@ -31,25 +17,24 @@ function attributed(cli: LiveCli, sockets: readonly TruthSocket[]): Array<{ t: T
   });
 }
 
+/** Runs a scenario under socketwatch; the sockets whose socket_opened names another pid than the one that held it. */
+async function misattributed(name: string, args: Array<string | number>): Promise<string[]> {
+  const ns = space();
+  const cli = watch(ns, ['--period', '500ms']);
+  const truth = await runScenario(ns, name, args);
+  await stop(cli);
+  return attributed(cli, truth.sockets)
+    .filter((g) => g.pid !== g.t.pid)
+    .map((g) => `${g.t.role} fd ${g.t.fd}: ${g.pid} (${g.error})`);
+}
+
 describe('fidelity: which process holds a socket', () => {
   it('a reconnecting client: every new socket on a reused fd is its process\'s, on both sides', async () => {
-    const ns = space();
-    const cli = watch(ns, ['--period', '500ms']);
-    const truth = await runScenario(ns, 'reconnect', [0.5, 8, 2, 1.2]);
-    await stop(cli);
-    const got = attributed(cli, truth.sockets);
-    const wrong = got.filter((g) => g.pid !== g.t.pid);
-    expect(wrong.map((g) => `${g.t.role} fd ${g.t.fd}: ${g.pid} (${g.error})`)).toEqual([]);
+    expect(await misattributed('reconnect', [0.5, 6, 2, 1.2])).toEqual([]);
   });
 
   it('a pre-fork server that closes first: each accepted socket is its worker\'s, each client socket the client\'s', async () => {
-    const ns = space();
-    const cli = watch(ns, ['--period', '500ms']);
-    const truth = await runScenario(ns, 'prefork', [0.5, 3, 12, 1.2]);
-    await stop(cli);
-    const got = attributed(cli, truth.sockets);
-    const wrong = got.filter((g) => g.pid !== g.t.pid);
-    expect(wrong.map((g) => `${g.t.role} fd ${g.t.fd}: ${g.pid} (${g.error})`)).toEqual([]);
+    expect(await misattributed('prefork', [0.5, 3, 8, 1.2])).toEqual([]);
   });
 
   it('a process that execs its own binary: sockets opened after the exec carry the new arguments', async () => {

@@ -1,8 +1,9 @@
 // Runs a fidelity scenario (test/scenarios/*.py) inside a test's network
 // namespace and matches socketwatch's events to the truth it records.
 import { fileURLToPath } from 'node:url';
-import type { LiveCli } from './cli.js';
-import type { Netns } from './netns.js';
+import { afterEach, expect } from 'vitest';
+import { LiveCli } from './cli.js';
+import { Netns } from './netns.js';
 
 const SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
 /** Debian's Python: the scenarios use only its standard library. */
@@ -67,3 +68,40 @@ export const eventsOf = (events: readonly Ev[], t: Pick<TruthSocket, 'local' | '
   events.filter((e) => sameEnd(e.system.socket.local, t.local) && sameEnd(e.system.socket.remote, t.remote));
 
 export const actions = (events: readonly Ev[], action: string): Ev[] => events.filter((e) => e.event.action === action);
+
+/**
+ * Namespaces and socketwatch runs for one test file, torn down after each
+ * test whatever happened (a failed assertion must not leak a namespace).
+ */
+export function fixtures() {
+  const cleanup: Array<() => void> = [];
+  afterEach(() => {
+    for (const f of cleanup.splice(0).reverse()) f();
+  });
+  return {
+    space(): Netns {
+      const ns = Netns.create();
+      cleanup.push(() => ns.destroy());
+      return ns;
+    },
+    /** socketwatch in the namespace (`wrap`: e.g. setpriv, inside it). */
+    watch(ns: Netns, args: readonly string[], wrap: readonly string[] = []): LiveCli {
+      const cli = new LiveCli(args, ['ip', 'netns', 'exec', ns.name, ...wrap]);
+      cleanup.push(() => cli.kill('SIGKILL'));
+      return cli;
+    },
+  };
+}
+
+/** SIGTERM, and a clean exit. */
+export async function stop(cli: LiveCli): Promise<void> {
+  cli.kill('SIGTERM');
+  expect(await cli.exited).toEqual({ code: 0, signal: null });
+}
+
+/** JSON poll heads of a `--format json` run (each head line ends with the events array opening). */
+export function pollHeads<H>(cli: LiveCli): H[] {
+  return cli.lines.filter((l) => l.includes('"poll":{"seq"')).map((l) => JSON.parse(l.endsWith('[') ? `${l}]}` : l) as H);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -21,15 +21,7 @@ if sys.argv[1] != 'stage2':
     period = float(sys.argv[1])
     ls = truth.listen()
     port = ls.getsockname()[1]
-
-    def server():
-        while True:
-            c, _ = ls.accept()
-            truth.fork(lambda: (truth.recv_to_eof(c), c.close()))
-            c.close()
-
-    server_pid = truth.fork(server)
-    ls.close()
+    server_pid = truth.sink_server(ls)
     time.sleep(period * 1.5)
     a = socket.create_connection(('127.0.0.1', port))
     rec = truth.record(a, 'client', args=cmdline())

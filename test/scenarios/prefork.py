@@ -15,17 +15,14 @@ port = ls.getsockname()[1]
 pipe = truth.Pipe()
 
 
-def worker():
-    while True:
-        c, _ = ls.accept()
-        pipe.send(truth.record(c, 'server', at=time.time()))
-        truth.recv_exactly(c, 5)
-        time.sleep(period * hold)
-        c.sendall(b'reply')
-        c.close()
+def serve(c):
+    truth.recv_exactly(c, 5)
+    time.sleep(period * hold)
+    c.sendall(b'reply')
+    c.close()
 
 
-pids = [truth.fork(worker) for _ in range(workers)]
+pids = truth.workers(ls, workers, pipe, serve)
 time.sleep(period * 1.5)
 sockets = []
 for _ in range(n):

@@ -12,17 +12,7 @@ import truth
 period = float(sys.argv[1])
 ls = truth.listen()
 port = ls.getsockname()[1]
-
-
-def server():
-    while True:
-        c, _ = ls.accept()
-        truth.fork(lambda: (truth.recv_to_eof(c), c.close()))
-        c.close()
-
-
-server_pid = truth.fork(server)
-ls.close()
+server_pid = truth.sink_server(ls)
 here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 pipe = truth.Pipe()
 

@@ -15,16 +15,13 @@ port = ls.getsockname()[1]
 pipe = truth.Pipe()
 
 
-def worker():
-    while True:
-        c, _ = ls.accept()
-        pipe.send(truth.record(c, 'server'))
-        truth.recv_exactly(c, 5)
-        c.sendall(b'answer!')
-        c.close()
+def serve(c):
+    truth.recv_exactly(c, 5)
+    c.sendall(b'answer!')
+    c.close()
 
 
-pids = [truth.fork(worker) for _ in range(workers)]
+pids = truth.workers(ls, workers, pipe, serve)
 ls.close()  # only the workers hold the listener
 time.sleep(period * 1.5)
 sockets = []

@@ -113,3 +113,25 @@ def done(**truth):
 
 def sleep_periods(period, n):
     time.sleep(period * n)
+
+
+def sink_server(ls):
+    """Forks a server on `ls` that reads each connection to its end and closes it (a child per connection); returns its pid."""
+    def serve():
+        while True:
+            c, _ = ls.accept()
+            fork(lambda: (recv_to_eof(c), c.close()))
+            c.close()
+    pid = fork(serve)
+    ls.close()
+    return pid
+
+
+def workers(ls, n, pipe, handle):
+    """Forks n processes that accept on `ls`, each telling `pipe` the socket it accepted, then `handle(conn)`; returns their pids."""
+    def work():
+        while True:
+            c, _ = ls.accept()
+            pipe.send(record(c, 'server', at=time.time()))
+            handle(c)
+    return [fork(work) for _ in range(n)]
