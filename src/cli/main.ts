@@ -165,27 +165,39 @@ async function startFeed(config: Config): Promise<DestroyFeed | undefined> {
   return undefined;
 }
 
-/** --output must go into a directory that exists (the temporary file is made beside it). */
+/**
+ * --output must go into a directory that exists (the temporary file is made
+ * beside it) and that no other user may rearrange: one they may write to,
+ * without the sticky bit (/tmp has it), lets them swap the file between the
+ * write and the rename.
+ */
 function checkOutput(path: string | undefined): void {
   if (path === undefined) return;
   const dir = dirname(resolve(path));
-  let ok = false;
+  let st;
   try {
-    ok = statSync(dir).isDirectory();
+    st = statSync(dir);
   } catch {
-    ok = false;
+    st = undefined;
   }
-  if (!ok) throw new UsageError(`--output ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
+  if (!st?.isDirectory()) throw new UsageError(`--output ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
+  const me = process.getuid?.() ?? 0;
+  const sticky = (st.mode & 0o1000) !== 0;
+  const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+  const others = (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== (process.getgid?.() ?? 0));
+  if (!sticky && others) throw new UsageError(`--output ${path}: the directory ${dir} (mode ${mode}) may be written by other users and has no sticky bit; expected a directory only you (or root) may write, or a sticky one like /tmp`);
+  if (!sticky && st.uid !== me && st.uid !== 0) throw new UsageError(`--output ${path}: the directory ${dir} belongs to uid ${st.uid}, who may replace the file; expected a directory of yours or root's`);
 }
 
 /** Set when the run ended with output the reader never took: the process exits at once, without it. */
 const outputStalled = { value: false };
 
-async function run(config: Config): Promise<number> {
+async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: () => void): Promise<number> {
   checkProcRoot(config.procRoot);
   checkOutput(config.output);
   // From here a stop signal is ours: one that comes while starting up still gets a clean first (and last) poll.
   const stop = new AbortController();
+  if (early.length > 0) stop.abort();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals === 1) {
@@ -197,6 +209,8 @@ async function run(config: Config): Promise<number> {
   };
   // SIGHUP: the terminal hung up (or a supervisor asks to stop). There is nothing to reload.
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  signals = early.length;
+  takeOver();
   const source = buildSource(config);
   const processes = LocalProcessResolver.forRoot(config.procRoot);
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
@@ -260,10 +274,27 @@ async function run(config: Config): Promise<number> {
   }
 }
 
-/** Runs socketwatch with these arguments (without node and the script); resolves to the exit code. */
-export async function main(args: readonly string[]): Promise<number> {
+/** Stop signals caught before main() ran (bin/socketwatch.js), and its handler to take over. */
+export interface EarlySignals {
+  readonly signals: NodeJS.Signals[];
+  readonly note: (signal: NodeJS.Signals) => void;
+}
+
+/**
+ * Runs socketwatch with these arguments (without node and the script);
+ * resolves to the exit code. `early`: the stop signals the entry point caught
+ * while loading this (they count as if they came now).
+ */
+export async function main(args: readonly string[], early?: EarlySignals): Promise<number> {
+  // Until run() has its own handlers, a stop signal is kept for it (and one now, with nothing running, is noted the same way).
+  const pending: NodeJS.Signals[] = early?.signals ?? [];
+  const note = early?.note ?? ((signal: NodeJS.Signals) => pending.push(signal));
+  if (!early) for (const signal of STOP_SIGNALS) process.on(signal, note);
   // Notices are best-effort: a reader of stderr that went away must not end the run (an unhandled EPIPE exits 1).
   process.stderr.on('error', () => undefined);
+  // So is --help or --version into `| head -1`: their reader may go before they are written
+  // (EPIPE; a run's own sink handles stdout's errors itself).
+  process.stdout.on('error', () => undefined);
   try {
     const invocation = parseArgs(args, {
       version: packageVersion(),
@@ -271,7 +302,9 @@ export async function main(args: readonly string[]): Promise<number> {
       writeOut: (text) => process.stdout.write(text),
     });
     if (invocation.kind === 'exit') return invocation.code;
-    const code = await run(invocation.config);
+    const code = await run(invocation.config, pending, () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, note);
+    });
     if (outputStalled.value) process.exit(code);
     return code;
   } catch (err) {

@@ -27,7 +27,7 @@ export function buildProgram(io: ProgramIO): Command {
     .helpOption('-h, --help', 'print this help and exit')
     .option('--period <duration>', 'time between polls: 500ms, 10s, 2m', '10s')
     .option('--once', 'take one dump, print every current socket, and exit')
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, ndjson otherwise)').choices(formatNames))
+    .addOption(new Option('--format <format>', 'output format (default: the live view on a terminal, ndjson otherwise)').choices(formatNames))
     .option('-4, --ipv4', 'IPv4 sockets only (with -6, or with neither: both)')
     .option('-6, --ipv6', 'IPv6 sockets only')
     .option('--protocol <list>', 'transports to watch: tcp, udp, or tcp,udp', 'tcp')
@@ -52,8 +52,10 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--replay <file>', 'read dumps from a --record file instead of the kernel')
     .addHelpText(
       'after',
-      '\nExit status: 0 done (also after SIGINT, SIGTERM or SIGHUP, and when the reader of stdout goes away), 1 runtime failure, 2 usage error.\n' +
-        'Examples:\n  socketwatch --period 1s\n  socketwatch --once --format json | jq .events[].process.name\n',
+      '\nExit status: 0 done (also after SIGINT, SIGTERM or SIGHUP, and when the reader of stdout goes away), 1 runtime failure\n' +
+        '(or output the reader never took), 2 usage error, 130 a second stop signal before the poll under way was written.\n' +
+        'Examples:\n  socketwatch --period 1s\n  socketwatch --once --format json | jq -r \'.events[].process.name\'\n' +
+        "  socketwatch --events closed | jq -c 'select(.network.bytes > 1000000)'\n",
     )
     .allowExcessArguments(false)
     .exitOverride()
@@ -77,8 +79,11 @@ export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
         return { kind: 'exit', code: 0 };
       }
       if (err.code === 'commander.excessArguments') {
-        const extra = args.find((a, i) => !a.startsWith('-') && !(i > 0 && takesValue(program, args[i - 1]!)));
-        throw new UsageError(`unexpected argument "${extra ?? ''}"; socketwatch takes options only, see socketwatch --help`);
+        // After "--" everything is an argument, dashes or not.
+        const dashes = args.indexOf('--');
+        const extra = dashes >= 0 && dashes < args.length - 1 ? args[dashes + 1] : args.find((a, i) => !a.startsWith('-') && !(i > 0 && takesValue(program, args[i - 1]!)));
+        const after = dashes >= 0 && dashes < args.length - 1 ? ' after "--" (which ends the options)' : '';
+        throw new UsageError(`unexpected argument "${extra ?? ''}"${after}; socketwatch takes options only, see socketwatch --help`);
       }
       const message = err.message
         .replace(/^error: /, '')

@@ -1,6 +1,8 @@
 // Where output goes: a stream (stdout), written as it comes and waited on, or
 // a file replaced whole after each poll (--output).
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../errors.js';
 
@@ -65,23 +67,38 @@ function writeFailed(err: NodeJS.ErrnoException): RuntimeError {
 }
 
 /**
- * --output: each poll is written to a temporary file beside `path`, synced,
- * and renamed over it. A reader (or a crash) never sees a partial file, and a
- * poll that cannot be written leaves the previous file as it was.
+ * --output: each snapshot is written to a temporary file beside `path`,
+ * synced, and renamed over it, then the directory is synced. A reader (or a
+ * crash) never sees a partial file, and a write that fails leaves the
+ * previous file as it was.
+ *
+ * The temporary file is made so that nothing another user made can be
+ * followed or reused: an unpredictable name, O_CREAT|O_EXCL|O_NOFOLLOW, the
+ * target's mode (0644 for a new one) set on the open file. rename() replaces
+ * whatever is at `path` — a symlink planted there is replaced, not followed.
+ * (main.ts refuses a directory another user may write without the sticky bit:
+ * they could swap the file between the write and the rename.)
  */
 export class AtomicFileSink implements Sink {
   readonly closed = false;
   readonly #path: string;
-  readonly #tmp: string;
+  readonly #dir: string;
+  #tmp: string | undefined;
   #file: FileHandle | undefined;
 
   constructor(path: string) {
     this.#path = path;
-    this.#tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.#dir = dirname(path);
   }
 
   async beginPoll(): Promise<void> {
-    this.#file = await this.#guard(() => open(this.#tmp, 'w', 0o644));
+    this.#tmp = join(this.#dir, `.${basename(this.#path)}.${randomBytes(12).toString('hex')}.tmp`);
+    const tmp = this.#tmp;
+    this.#file = await this.#guard(async () => {
+      const file = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      await file.chmod(await targetMode(this.#path));
+      return file;
+    });
   }
 
   async write(text: string): Promise<void> {
@@ -92,12 +109,21 @@ export class AtomicFileSink implements Sink {
 
   async endPoll(): Promise<void> {
     const file = this.#file;
-    if (!file) return;
+    const tmp = this.#tmp;
+    if (!file || !tmp) return;
     this.#file = undefined;
     await this.#guard(async () => {
-      await file.datasync();
+      await file.sync();
       await file.close();
-      await rename(this.#tmp, this.#path);
+      await rename(tmp, this.#path);
+      this.#tmp = undefined;
+      // The rename itself is durable only once the directory is.
+      const dir = await open(this.#dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     });
   }
 
@@ -107,8 +133,19 @@ export class AtomicFileSink implements Sink {
     } catch (err) {
       await this.#file?.close().catch(() => undefined);
       this.#file = undefined;
-      await rm(this.#tmp, { force: true }).catch(() => undefined);
+      if (this.#tmp) await rm(this.#tmp, { force: true }).catch(() => undefined);
+      this.#tmp = undefined;
       throw new RuntimeError(`cannot write --output ${this.#path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the previous file is left as it was`, { cause: err });
     }
+  }
+}
+
+/** The mode a new snapshot gets: the file it replaces keeps its own (a regular file's, not a link's target), else 0644. */
+async function targetMode(path: string): Promise<number> {
+  try {
+    const st = await lstat(path);
+    return st.isFile() ? st.mode & 0o777 : 0o644;
+  } catch {
+    return 0o644;
   }
 }

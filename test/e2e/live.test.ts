@@ -170,4 +170,30 @@ describe('socketwatch --period (watching)', () => {
     const last = JSON.parse(docs.at(-1)!) as { poll: { notifications: { restarts: number; listening: boolean } } };
     expect(last.poll.notifications).toMatchObject({ restarts: 0, listening: true });
   });
+
+  // From the first line of socketwatch's own code (bin/socketwatch.js) a stop
+  // signal is caught: told by SigCgt gaining SIGHUP (Node itself catches
+  // SIGINT and SIGTERM only to reset the terminal, then dies by them). Before
+  // that, in Node's own start-up (~60 ms here), the default action applies.
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while socketwatch is still loading: a clean first poll, then exit 0', async (signal) => {
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, [BIN, '--period', '1s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      cleanup.push(() => child.kill('SIGKILL'));
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const caught = (): boolean => {
+        try {
+          const mask = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? '0';
+          return (BigInt(`0x${mask}`) & 1n) === 1n; // SIGHUP (1): ours, not Node's
+        } catch {
+          return false;
+        }
+      };
+      while (!caught()) await new Promise((r) => setTimeout(r, 1));
+      child.kill(signal);
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/^\{"@timestamp".*"poll":\{"seq":1,/);
+    }
+  });
 });

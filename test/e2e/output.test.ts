@@ -1,6 +1,6 @@
 // --output: a cron snapshot written whole, or not at all.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ describe('--output', () => {
     expect(doc.events.length).toBe(doc.poll.sockets);
     expect(doc.summary.all.count).toBe(doc.poll.sockets);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(lstatSync(file).mode & 0o777).toBe(0o644);
   });
 
   it('replaces the file with each poll', async () => {
@@ -58,5 +59,63 @@ describe('--output', () => {
     const r = await runCli(['--once', '--output', join(dir, 'nope', 'x.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/the directory .*nope does not exist/);
+  });
+});
+
+describe('--output against another user', () => {
+  const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  const asNobody = (script: string): void => {
+    execFileSync(NOBODY[0]!, [...NOBODY.slice(1), '/usr/bin/python3', '-c', script]);
+  };
+
+  it('in a shared sticky directory (as /tmp): symlinks and files planted by another user are neither followed nor reused', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'socketwatch-shared-'));
+    chmodSync(shared, 0o1777);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'secret\n', { mode: 0o600 });
+    const target = join(shared, 'x.json');
+    // The attacker plants what it can: the target itself as a link to the victim, and
+    // links and world-writable files under every temporary name it can think of.
+    asNobody(`
+import os
+os.symlink(${JSON.stringify(victim)}, ${JSON.stringify(target)})
+for pid in range(1, 32768):
+    for name in (f'.x.json.{pid}.tmp', f'x.json.{pid}.tmp', f'.x.json.tmp'):
+        p = os.path.join(${JSON.stringify(shared)}, name)
+        if not os.path.lexists(p):
+            if pid % 2: os.symlink(${JSON.stringify(victim)}, p)
+            else:
+                open(p, 'w').close(); os.chmod(p, 0o666)
+`);
+    const r = await runCli(['--once', '--format', 'json', '--output', target]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('secret\n');
+    const st = lstatSync(target);
+    expect(st.isFile()).toBe(true); // the planted link was replaced, not followed
+    expect([st.uid, st.mode & 0o777]).toEqual([0, 0o644]);
+    expect((JSON.parse(readFileSync(target, 'utf8')) as { events: unknown[] }).events.length).toBeGreaterThan(0);
+    // ... and the attacker cannot change it.
+    expect(() => asNobody(`open(${JSON.stringify(target)}, 'w').write('forged')`)).toThrow();
+  });
+
+  it('keeps the mode of the file it replaces', async () => {
+    const target = join(dir, 'private.json');
+    writeFileSync(target, '{}\n', { mode: 0o600 });
+    chmodSync(target, 0o640);
+    expect((await runCli(['--once', '--format', 'json', '--output', target])).code).toBe(0);
+    expect(lstatSync(target).mode & 0o777).toBe(0o640);
+  });
+
+  it('refuses a directory other users may write without the sticky bit, and one another user owns', async () => {
+    const open = mkdtempSync(join(tmpdir(), 'socketwatch-open-'));
+    chmodSync(open, 0o777);
+    let r = await runCli(['--once', '--output', join(open, 'x.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^socketwatch: --output .*x\.json: the directory .* \(mode 0777\) may be written by other users and has no sticky bit; expected a directory only you \(or root\) may write, or a sticky one like \/tmp\n$/);
+    const theirs = mkdtempSync(join(tmpdir(), 'socketwatch-theirs-'));
+    chownSync(theirs, 65534, 65534);
+    r = await runCli(['--once', '--output', join(theirs, 'x.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/belongs to uid 65534, who may replace the file/);
   });
 });

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { ROOT, runCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'socketwatch-usage-'));
 const notProc = mkdtempSync(join(tmpdir(), 'socketwatch-notproc-'));
@@ -59,6 +60,8 @@ describe('usage errors (exit 2)', () => {
     [['--replay', notRecording, '-4'], /--ipv4\/--ipv6 cannot be used with --replay/],
     [['--fields-under-root'], /--fields-under-root has no effect without --field/],
     [['stray'], /unexpected argument "stray"; socketwatch takes options only/],
+    [['--', '--once'], /^socketwatch: unexpected argument "--once" after "--" \(which ends the options\); socketwatch takes options only/],
+    [['--output-queue', '10'], /--output-queue "10" is not a count in range; expected a number of events from 1000 to 10000000/],
     // files
     [['--output', '/does/not/exist/out.json', '--once'], /--output \/does\/not\/exist\/out.json: the directory \/does\/not\/exist does not exist; expected a file in an existing directory/],
     [['--output', '', '--once'], /--output is empty; expected a file path/],
@@ -72,6 +75,10 @@ describe('usage errors (exit 2)', () => {
     [['--config', config('list.yml', '- 1\n- 2\n')], /no "module: system" entry with "socket" in its metricsets/],
     [['--config', config('scalar.yml', 'hello\n')], /expected a map of options or a Metricbeat module list, got string "hello"/],
     [['--config', config('range.yml', 'period: 48h\n')], /--period "48h" is out of range/],
+    // resource bombs
+    [['--config', config('bomb.yml', ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`), 'tags: *i'].join('\n'))], /--config .*bomb\.yml uses YAML aliases too much \(more than 100 expansions\); expected a plain configuration$/],
+    [['--config', config('huge.yml', `tags: [${'"t",'.repeat(400_000)}"t"]\n`)], /--config .*huge\.yml is \d+ bytes; expected a YAML file of at most 1048576 bytes \(1 MiB\)$/],
+    [['--config', config('long.yml', `tags: [${'"t",'.repeat(2000)}"t"]\n`)], /--config .*long\.yml: "tags" must have at most 1000 entries, got a list of 2001$/],
     [['--replay', config('family.swdump', '{"format":"socketwatch-dump","version":1}\n{"parts":[{"family":"ipx","seq":1,"datagrams":[]}]}\n')], /line 2 is not a recorded poll: part 0 has family "ipx", expected "ipv4", "ipv6" or "inet"$/],
     [['--replay', config('parts.swdump', '{"format":"socketwatch-dump","version":1}\n{"parts":5}\n')], /line 2 is not a recorded poll: no "parts" list$/],
   ])('%j', async (args, message) => {
@@ -85,6 +92,13 @@ describe('usage errors (exit 2)', () => {
 });
 
 describe('help and version (exit 0, on stdout)', () => {
+  it.each([['--help', 'head -1'], ['--version', 'true']])('%s into a reader that goes away (| %s): exit 0, quietly', async (flag, reader) => {
+    // A shell pipeline, as a user types it: the reader exits without reading all (or any) of it; pipefail: socketwatch's own status counts.
+    const out = spawnSync('/bin/bash', ['-c', `set -o pipefail; "${process.execPath}" bin/socketwatch.js ${flag} | ${reader} >/dev/null`], { cwd: ROOT, encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  });
+
   it('--help lists every flag', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
