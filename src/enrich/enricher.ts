@@ -70,6 +70,7 @@ export class SocketEnricher {
   /** Who was last seen holding each listener (by inode): the likely holders of what it accepts, looked at first. */
   readonly #listenerPids = new Map<number, readonly number[]>();
   #listenerUsers = new Map<number, UserInfo>();
+  #ownNetns: string | undefined;
 
   constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup) {
     this.#processes = processes;
@@ -132,6 +133,7 @@ export class SocketEnricher {
     const byPid = new Map<number, ProcessInfo>();
     if (lookup.ok) for (const p of lookup.r.processes) byPid.set(p.pid, p);
     const denied = lookup.ok ? lookup.r.denied : [];
+    const own = denied.length > 0 ? (this.#ownNetns ??= this.#processes.ownNetns() ?? '') || undefined : undefined;
     const hidden = new Map<number, { process: DeniedProcess; sockets: number }>();
 
     const sockets = opened.map((socket, i): EnrichedSocket => {
@@ -155,8 +157,9 @@ export class SocketEnricher {
         if (direction === 'listening') this.#listenerPids.set(socket.inode, [process.pid]);
         return enriched(socket, direction, user, remoteHost, process, undefined, 'fd', undefined);
       }
-      // Not found: only a process we may not read, that runs as the socket's owner and whose fd count moved, can be hiding it.
-      const suspects = denied.filter((d) => (d.uid === socket.uid || d.uid < 0) && d.changed);
+      // Not found: only a process we may not read, that runs as the socket's owner, whose fd count moved and
+      // that lives in the socket's network namespace, can be hiding it.
+      const suspects = denied.filter((d) => (d.uid === socket.uid || d.uid < 0) && d.changed && (d.netns === undefined || own === undefined || d.netns === own));
       for (const d of suspects) {
         const h = hidden.get(d.pid) ?? { process: d, sockets: 0 };
         h.sockets++;

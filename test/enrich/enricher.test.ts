@@ -19,6 +19,7 @@ class StubResolver implements ProcessResolver {
   moved = new Map<number, number>();
   fail: Error | undefined;
   prime = async () => ({ tier: 3 as const, fdDirs: 0, links: 0, ms: 0 });
+  ownNetns = () => 'net:[1]';
   close = async () => undefined;
   async resolve(req: ResolveRequest): Promise<ResolveResult> {
     this.requests.push(req);
@@ -130,8 +131,13 @@ describe('SocketEnricher', () => {
     let out = await enrich({ opened: [s({ inode: 99 })] });
     expect(out.sockets[0]?.processError?.message).toMatch(/inode 99 in ESTABLISHED: no process holds it now/);
     expect(out.hiddenBy).toEqual([]);
-    const web = { pid: 7, comm: 'web', uid: 33, changed: true };
-    resolver.denied = [{ pid: 1, comm: 'systemd', uid: 0, changed: true }, web, { pid: 8, comm: 'idle-web', uid: 33, changed: false }];
+    const web = { pid: 7, comm: 'web', uid: 33, changed: true, netns: 'net:[1]' };
+    resolver.denied = [
+      { pid: 1, comm: 'systemd', uid: 0, changed: true, netns: 'net:[1]' }, // not the socket's owner
+      web,
+      { pid: 8, comm: 'idle-web', uid: 33, changed: false, netns: 'net:[1]' }, // took no new fd
+      { pid: 9, comm: 'other-ns', uid: 33, changed: true, netns: 'net:[2]' }, // another network namespace
+    ];
     out = await enrich({ opened: [s({ inode: 98 }), s({ inode: 97 })] });
     expect(out.sockets[0]?.processError?.message).toMatch(/may be held by pid 7 \(web\), whose open files socketwatch may not read/);
     expect(out.hiddenBy).toEqual([{ process: web, sockets: 2 }]);

@@ -15,6 +15,8 @@ export interface FakeProcess {
   /** fd/ cannot even be listed. */
   dirDenied?: boolean;
   uid?: number;
+  /** The inode of its network namespace (/proc/<pid>/ns/net). */
+  netns?: number;
 }
 
 const errno = (code: string): Error => Object.assign(new Error(`${code}: fake /proc`), { code });
@@ -32,6 +34,7 @@ export class FakeProc implements ProcFs {
     if (p.linksDenied) proc.linksDenied = true;
     if (p.dirDenied) proc.dirDenied = true;
     if (p.uid !== undefined) proc.uid = p.uid;
+    if (p.netns !== undefined) proc.netns = p.netns;
     this.procs.set(pid, proc);
     return proc;
   }
@@ -59,10 +62,15 @@ export class FakeProc implements ProcFs {
     return [...p.fds.keys()];
   }
 
+  /** The reader's own network namespace (/proc/self/ns/net). */
+  selfNetns = 4026531833;
+
   readlink(path: string): string {
     this.calls.readlink++;
     const [pid, what, fd] = path.split('/');
+    if (pid === 'self' && what === 'ns') return `net:[${this.selfNetns}]`;
     const p = this.#proc(pid);
+    if (what === 'ns' && fd === 'net') return `net:[${p.netns ?? this.selfNetns}]`;
     if (what === 'exe') {
       if (p.exe === undefined) throw errno('ENOENT');
       return p.exe;

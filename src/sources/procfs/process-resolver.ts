@@ -17,6 +17,8 @@ export interface ProcessResolver {
   resolve(req: ResolveRequest): Promise<ResolveResult>;
   /** Every live process holding each of these socket inodes (a listener a pool shares), oldest first. */
   holders(inodes: readonly number[]): Promise<Map<number, Holder[]>>;
+  /** socketwatch's own network namespace, as /proc names it ("net:[…]"), or undefined when unreadable. */
+  ownNetns(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,10 @@ export class LocalProcessResolver implements ProcessResolver {
     await this.#primed?.catch(() => undefined);
     if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
     return this.#table.resolve(req);
+  }
+
+  ownNetns(): string | undefined {
+    return this.#table.netns('self');
   }
 
   async holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {

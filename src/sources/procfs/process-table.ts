@@ -56,6 +56,8 @@ export interface DeniedProcess {
   readonly uid: number;
   /** Its number of open fds changed since the previous request (or cannot be told): it may have taken a new socket. */
   readonly changed: boolean;
+  /** Its network namespace (the /proc/<pid>/ns/net link, which we may read though not its fds), or undefined. */
+  readonly netns: string | undefined;
 }
 
 export interface ScanStats {
@@ -106,6 +108,8 @@ interface PidState {
   deniedUid: number;
   /** For a process whose fds we may not read: its fd count (st_size) at the last request, -1 unknown. */
   deniedFds: number;
+  /** For such a process: its network namespace, read once. */
+  deniedNetns: string | undefined;
 }
 
 type Mode = 'incremental' | 'deep';
@@ -224,7 +228,7 @@ export class ProcessTable {
       this.#forget(scan.pid);
       const st: PidState = {
         pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
-        dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1,
+        dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1, deniedNetns: undefined,
       };
       if (scan.denied) this.#deny(st);
       this.#pids.set(scan.pid, st);
@@ -291,7 +295,7 @@ export class ProcessTable {
       }
       const changed = fds < 0 || st.deniedFds < 0 || fds !== st.deniedFds;
       st.deniedFds = fds;
-      denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid, changed });
+      denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid, changed, netns: st.deniedNetns });
     }
     return { owners, processes, unreadable: denied.length, denied, moved, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
   }
@@ -525,6 +529,16 @@ export class ProcessTable {
     } catch {
       st.deniedUid = -1;
     }
+    st.deniedNetns = this.netns(String(st.pid));
+  }
+
+  /** The network namespace of a /proc entry ("self" or a pid): "net:[4026531833]", or undefined when unreadable. */
+  netns(entry: string): string | undefined {
+    try {
+      return this.#fs.readlink(`${entry}/ns/net`);
+    } catch {
+      return undefined;
+    }
   }
 
   #claim(ino: number, st: PidState, missing: Set<number> | undefined): void {
@@ -544,7 +558,7 @@ export class ProcessTable {
     if (!stat) return undefined;
     const st: PidState = {
       pid, start: stat.startTime, comm: stat.comm, fdCount: -1, fdCountNow: -1, fds: new Map(),
-      dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1,
+      dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1, deniedNetns: undefined,
     };
     this.#pids.set(pid, st);
     return st;

@@ -206,7 +206,11 @@ describe('ProcessTable', () => {
   it('names the processes whose fds it may not read, with their owner', () => {
     proc.add(400, { comm: 'sshd', fds: { '3': sock(7100) }, linksDenied: true, uid: 0 });
     proc.add(401, { comm: 'agent', fds: { '3': sock(7200) }, dirDenied: true, uid: 1000 });
-    expect(resolve([7100, 7200]).denied).toEqual([{ pid: 400, comm: 'sshd', uid: 0, changed: true }, { pid: 401, comm: 'agent', uid: 1000, changed: true }]);
+    proc.procs.get(401)!.netns = 4026532000;
+    expect(resolve([7100, 7200]).denied).toEqual([
+      { pid: 400, comm: 'sshd', uid: 0, changed: true, netns: 'net:[4026531833]' },
+      { pid: 401, comm: 'agent', uid: 1000, changed: true, netns: 'net:[4026532000]' },
+    ]);
     // Its fd count, which we may see, tells whether it may have taken a new socket since.
     expect(resolve([7300]).denied.map((d) => d.changed)).toEqual([false, false]);
     proc.procs.get(400)!.fds.set('4', sock(7300));
