@@ -6,13 +6,27 @@ import type { SocketEvent } from './flows.js';
 import { compileGlob } from './glob.js';
 import { formatEndpoint } from './ip.js';
 import type { EnrichedSocket } from './model.js';
-import { tcpStateName } from './tcp-states.js';
+import { TcpState, tcpStateName } from './tcp-states.js';
 
 /** `<proto> <local> <remote> <remote-host> <state>`, e.g. "tcp 192.0.2.1:40000 198.51.100.7:443 www.example.com ESTABLISHED". */
-export function socketTuple(e: EnrichedSocket): string {
+export function socketTuple(e: EnrichedSocket, state = e.socket.state): string {
   const s = e.socket;
   const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost.host : '-';
-  return `${s.transport} ${formatEndpoint(s.localIp, s.localPort)} ${formatEndpoint(s.remoteIp, s.remotePort)} ${host.replace(/\s/g, '_')} ${tcpStateName(s.state)}`;
+  return `${s.transport} ${formatEndpoint(s.localIp, s.localPort)} ${formatEndpoint(s.remoteIp, s.remotePort)} ${host.replace(/\s/g, '_')} ${tcpStateName(state)}`;
+}
+
+/**
+ * The state a connection known only from its close was last alive in, for
+ * matching: an accepted one (ingress) was ESTABLISHED; an outgoing one was
+ * too if its SYN was acknowledged (bytes_acked counts it), else it never got
+ * past SYN_SENT. Anything else is matched as it ended.
+ */
+function lastLiveState(e: EnrichedSocket): number {
+  const s = e.socket;
+  if (s.transport !== 'tcp' || s.state !== TcpState.CLOSE) return s.state;
+  if (e.direction === 'ingress') return TcpState.ESTABLISHED;
+  if (e.direction === 'egress') return (s.counters?.bytesAcked ?? 1) >= 1 ? TcpState.ESTABLISHED : TcpState.SYN_SENT;
+  return s.state;
 }
 
 export interface EventFilter {
@@ -20,14 +34,33 @@ export interface EventFilter {
   readonly ignore: readonly string[];
 }
 
-/** Compiles the globs (throws GlobError) into a predicate: kept when some --match (or none given) and no --ignore matches. */
+/**
+ * Compiles the globs (throws GlobError) into a predicate over a poll's
+ * events: kept when some --match (or none given) and no --ignore matches.
+ *
+ * A filter chooses connections, not events: a socket's flow reports and its
+ * close follow the decision made when it was first reported (its opened
+ * event, in the state it was in then) — `tcp * * * ESTABLISHED` keeps the
+ * closes of the connections it kept, though they end in CLOSE. One first
+ * reported by its close (it opened and closed between two dumps) is matched
+ * in the state it was last alive in.
+ */
 export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
   const match = f.match.map(compileGlob);
   const ignore = f.ignore.map(compileGlob);
   if (match.length === 0 && ignore.length === 0) return () => true;
+  const test = (tuple: string): boolean => (match.length === 0 || match.some((re) => re.test(tuple))) && !ignore.some((re) => re.test(tuple));
+  const decided = new Map<EnrichedSocket['socket']['key'], boolean>();
   return (e) => {
-    const tuple = socketTuple(e.socket);
-    return (match.length === 0 || match.some((re) => re.test(tuple))) && !ignore.some((re) => re.test(tuple));
+    const key = e.socket.socket.key;
+    if (e.kind === 'opened') {
+      const keep = test(socketTuple(e.socket));
+      decided.set(key, keep);
+      return keep;
+    }
+    const before = decided.get(key);
+    if (e.kind === 'closed') decided.delete(key);
+    return before ?? test(socketTuple(e.socket, lastLiveState(e.socket)));
   };
 }
 

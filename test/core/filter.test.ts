@@ -42,6 +42,7 @@ const enriched = (p: Partial<SocketRecord> = {}, host?: string): EnrichedSocket 
   remoteHost: host ? { host, etldPlusOne: undefined } : undefined,
 });
 const opened = (e: EnrichedSocket): SocketEvent => ({ kind: 'opened', socket: e });
+const facts = { id: 'f', startMs: 0, endMs: 1, complete: true, final: true, totals: { local: { bytes: 0, packets: 0 }, remote: { bytes: 0, packets: 0 } }, endedBy: 'notification' as const, reason: undefined };
 
 describe('socketTuple and makeFilter', () => {
   it('normalizes as the net.socket sensor does', () => {
@@ -59,6 +60,22 @@ describe('socketTuple and makeFilter', () => {
     expect(keep(opened(enriched({ transport: 'udp', state: TcpState.CLOSE })))).toBe(true);
     expect(makeFilter({ match: [], ignore: [] })(opened(enriched()))).toBe(true);
     expect(makeFilter({ match: [], ignore: ['*'] })(opened(enriched()))).toBe(false);
+  });
+
+  it('chooses connections: a socket\'s flow reports and close follow the decision made when it opened', () => {
+    const keep = makeFilter({ match: ['tcp * * * ESTABLISHED'], ignore: [] });
+    const kept = enriched({ key: 10 });
+    const dropped = enriched({ key: 11, state: TcpState.SYN_SENT });
+    expect([keep(opened(kept)), keep(opened(dropped))]).toEqual([true, false]);
+    const flow = (e: EnrichedSocket): SocketEvent => ({ kind: 'flow', socket: e, flow: facts });
+    const closed = (e: EnrichedSocket): SocketEvent => ({ kind: 'closed', socket: { ...e, socket: { ...e.socket, state: TcpState.CLOSE } }, flow: facts });
+    expect(keep(flow({ ...kept, socket: { ...kept.socket, state: TcpState.CLOSE_WAIT } }))).toBe(true);
+    expect([keep(closed(kept)), keep(closed(dropped))]).toEqual([true, false]);
+    // One no dump saw is matched as it was last alive: an accepted one, or an outgoing one whose SYN was acknowledged, was ESTABLISHED.
+    const notified = (p: Partial<SocketRecord>, direction: EnrichedSocket['direction']): SocketEvent => closed({ ...enriched({ state: TcpState.CLOSE, ...p }), direction });
+    expect(keep(notified({ key: 12 }, 'ingress'))).toBe(true);
+    expect(keep(notified({ key: 13, counters: { bytesAcked: 138 } }, 'egress'))).toBe(true);
+    expect(keep(notified({ key: 14, counters: { bytesAcked: 0 } }, 'egress'))).toBe(false); // a connect that never got an answer
   });
 });
 

@@ -145,4 +145,24 @@ describe('flows from destroy notifications', () => {
     expect(connected?.network.community_id).toMatch(/^1:/);
     udp.kill();
   });
+
+  it('--match chooses connections: tcp * * * ESTABLISHED keeps their flow reports and closes (which end in CLOSE), and short ones', async () => {
+    const ns = space();
+    const sockets = await ns.holder();
+    const port = await sockets.listen('127.0.0.1');
+    const cli = ns.liveCli(['--period', '250ms', '--events', 'opened,closed,flow', '--flow-period', '500ms', '--match', 'tcp * * * ESTABLISHED', '--format', 'ndjson']);
+    await new Promise((r) => setTimeout(r, 600));
+    const [client] = await sockets.connect(port, '127.0.0.1', ['127.0.0.1']);
+    await sockets.send(client!, 100);
+    await new Promise((r) => setTimeout(r, 1200));
+    await sockets.close(client!);
+    const c = await churn(ns, ['20', '1', '--send', '10', '--reply', '10']);
+    await stopAfterPolls(cli, 1500);
+    const mine = events(cli).filter((e) => e.source?.port === client || e.destination?.port === client);
+    const kinds = new Set(mine.map((e) => `${e.event.action}:${e.network.direction}`));
+    expect(kinds).toEqual(new Set(['socket_opened:egress', 'socket_opened:ingress', 'network_flow:egress', 'network_flow:ingress', 'socket_closed:egress', 'socket_closed:ingress']));
+    expect(events(cli).filter((e) => e.network.direction === 'listening')).toEqual([]); // LISTEN does not match
+    const serverPort = Number(c.server.split(':')[1]);
+    expect(events(cli).filter((e) => e.event.action === 'socket_closed' && e.destination?.port === serverPort)).toHaveLength(2 * c.made);
+  });
 });
