@@ -228,7 +228,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         })
       : undefined;
   const formatter = view ?? (await formatters[config.format]())({ width });
-  const releaseTerminal = view ? takeTerminal(view, { stdin: process.stdin, stdout: process.stdout }, () => stop.abort()) : undefined;
+  const terminal = view ? takeTerminal(view, { stdin: process.stdin, stdout: process.stdout }, () => stop.abort()) : undefined;
   try {
     const result = await watch(
       {
@@ -265,12 +265,18 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
     }
     return 0;
   } finally {
-    releaseTerminal?.();
-    source.close();
-    feed?.close();
-    reverse?.close();
-    await processes.close();
+    // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
+    const steps: Array<() => unknown> = [() => terminal?.release(), () => source.close(), () => feed?.close(), () => reverse?.close(), () => processes.close()];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch {
+        // it goes with the process
+      }
+    }
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    // Its window was closed: nothing can be written to it, and Node would abort putting its modes back.
+    if (terminal?.gone) terminal.abandon();
   }
 }
 

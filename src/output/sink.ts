@@ -27,7 +27,7 @@ export class OutputSink implements Sink {
   constructor(stream: NodeJS.WritableStream) {
     this.#stream = stream;
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') this.#closed = true;
+      if (readerGone(err)) this.#closed = true;
       else this.#failure ??= writeFailed(err);
     });
   }
@@ -52,7 +52,7 @@ export class OutputSink implements Sink {
     return new Promise((resolve, reject) => {
       this.#stream.write(text, (err?: Error | null) => {
         if (!err) return resolve();
-        if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+        if (readerGone(err as NodeJS.ErrnoException)) {
           this.#closed = true;
           return resolve();
         }
@@ -60,6 +60,11 @@ export class OutputSink implements Sink {
       });
     });
   }
+}
+
+/** The reader went away: a pipe's reader exited (EPIPE), or a terminal was closed (EIO). Not a failure: the run ends quietly. */
+function readerGone(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EPIPE' || err.code === 'EIO';
 }
 
 function writeFailed(err: NodeJS.ErrnoException): RuntimeError {

@@ -1,6 +1,7 @@
 // The live view, for real: socketwatch on a terminal (tmux), in a network
 // namespace of its own, driven with send-keys and read with capture-pane.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
@@ -73,5 +74,34 @@ describe('the live view', () => {
     const after = screen();
     expect(after.find((l) => l.startsWith('EXIT='))).toBe('EXIT=0');
     expect(after.some((l) => l.startsWith('socketwatch — '))).toBe(false); // the normal screen is back
+  });
+
+  // Closing the window (here: killing its tmux session) hangs up the terminal:
+  // socketwatch gets SIGHUP, its writes and reads get EIO. It must go every
+  // time — it used to stay, orphaned, with its notification listener.
+  it('exits when its terminal goes away, every time, with its listener, status 0', async () => {
+    const ns = Netns.create();
+    spaces.push(ns);
+    for (let round = 0; round < 6; round++) {
+      const session = `gone${round}`;
+      const rc = `/tmp/socketwatch-rc-${process.pid}-${round}`;
+      // The shell outlives the hangup (it ignores SIGHUP; socketwatch sets its own handler) to record the status.
+      tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '24', `trap '' HUP; ip netns exec ${ns.name} ${process.execPath} ${BIN} --period 200ms 2>/dev/null; echo $? > ${rc}`);
+      await until('the view', () => /^socketwatch — .* — poll \d+ took/.test(tmux('capture-pane', '-p', '-t', session).split('\n')[0] ?? ''));
+      const pid = Number(execFileSync('pgrep', ['-f', `^${process.execPath} ${BIN} --period 200ms`], { encoding: 'utf8' }).trim().split('\n')[0]);
+      const listener = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim());
+      tmux('kill-session', '-t', session);
+      const gone = (p: number): boolean => {
+        try {
+          return /^State:\s+Z/m.test(readFileSync(`/proc/${p}/status`, 'utf8'));
+        } catch {
+          return true;
+        }
+      };
+      await until(`pid ${pid} to exit`, () => gone(pid) && gone(listener), 3000);
+      await until('its status', () => existsSync(rc), 3000);
+      expect(readFileSync(rc, 'utf8').trim()).toBe('0');
+      rmSync(rc);
+    }
   });
 });

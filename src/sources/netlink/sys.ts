@@ -13,6 +13,7 @@ const setsockopt = libc.func('int setsockopt(int fd, int level, int name, const 
 const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)');
 const recv = libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
 const closeFd = libc.func('int close(int fd)');
+const dup2Fd = libc.func('int dup2(int oldfd, int newfd)');
 
 // include/linux/socket.h, include/uapi/asm-generic/socket.h, include/uapi/linux/netlink.h
 const AF_NETLINK = 16;
@@ -111,4 +112,9 @@ export function watchReadable(fd: number, onReadable: () => void): { close(): vo
 
 export function close(fd: number): void {
   closeFd(fd);
+}
+
+/** dup2(2): makes `newFd` name what `oldFd` names. */
+export function dup2(oldFd: number, newFd: number): void {
+  if ((dup2Fd(oldFd, newFd) as number) < 0) fail('dup2');
 }
