@@ -74,6 +74,40 @@ const say = (message: string): void => {
   process.stderr.write(`${PROGRAM}: ${terminalSafe(message)}\n`);
 };
 
+/**
+ * Notices — what socketwatch could not see, or had to drop — as opposed to
+ * errors, which end the run. On stderr; none with --quiet; on the live view
+ * while it covers the terminal (stderr would be drawn under it and lost),
+ * and on stderr again once it is gone.
+ */
+class Notices {
+  readonly #quiet: boolean;
+  #view: { show: (message: string) => void } | undefined;
+  readonly #held: string[] = [];
+
+  constructor(quiet: boolean) {
+    this.#quiet = quiet;
+  }
+
+  readonly say = (message: string): void => {
+    if (this.#quiet) return;
+    if (!this.#view) return say(message);
+    if (this.#held.at(-1) !== message) this.#held.push(message);
+    this.#view.show(message);
+  };
+
+  /** While the view is up, notices go to `show`. */
+  onView(show: (message: string) => void): void {
+    this.#view = { show };
+  }
+
+  /** The view is gone: what it showed, on stderr. */
+  offView(): void {
+    this.#view = undefined;
+    for (const m of this.#held.splice(0)) say(m);
+  }
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -120,7 +154,7 @@ function userSources(procRoot: string): UserSources {
   };
 }
 
-function buildSource(config: Config): SocketSource {
+function buildSource(config: Config, warn: (message: string) => void): SocketSource {
   if (config.replay !== undefined) {
     try {
       return new ReplaySource(config.replay);
@@ -134,7 +168,7 @@ function buildSource(config: Config): SocketSource {
     transports: config.transports,
     timeoutMs: DUMP_TIMEOUT_MS,
     maxRedo: 3,
-    warn: say,
+    warn,
     open: (on) => openSockDiagSocket({ msgBufferSize: DUMP_READ_BYTES, recvBufferSize: 0 }, on),
   });
   if (config.record === undefined) return live;
@@ -155,13 +189,13 @@ function bootId(procRoot: string): string {
 }
 
 /** Destroy notifications, when closed sockets or flows are wanted from a live kernel; undefined otherwise. */
-async function startFeed(config: Config): Promise<DestroyFeed | undefined> {
+async function startFeed(config: Config, warn: (message: string) => void): Promise<DestroyFeed | undefined> {
   if (config.once || config.replay !== undefined || !(config.events.closed || config.events.flow)) return undefined;
-  const feed = new DestroyFeed({ families: config.families, transports: config.transports, recvBufferSize: DESTROY_BUFFER_BYTES, warn: say });
+  const feed = new DestroyFeed({ families: config.families, transports: config.transports, recvBufferSize: DESTROY_BUFFER_BYTES, warn });
   const started = await feed.start();
   if (started.ok) return feed;
   feed.close();
-  say(`destroy notifications are not available (${started.reason}): closed sockets are found by polling, and connections shorter than --period are missed`);
+  warn(`destroy notifications are not available (${started.reason}): closed sockets are found by polling, and connections shorter than --period are missed`);
   return undefined;
 }
 
@@ -211,11 +245,12 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   signals = early.length;
   takeOver();
-  const source = buildSource(config);
+  const notices = new Notices(config.quiet);
+  const source = buildSource(config, notices.say);
   const processes = LocalProcessResolver.forRoot(config.procRoot);
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
-  const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns);
-  const feed = await startFeed(config);
+  const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns, config.once);
+  const feed = await startFeed(config, notices.say);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
@@ -229,6 +264,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
       : undefined;
   const formatter = view ?? (await formatters[config.format]())({ width });
   const terminal = view ? takeTerminal(view, { stdin: process.stdin, stdout: process.stdout }, () => stop.abort()) : undefined;
+  if (view && terminal) notices.onView((message) => terminal.gone || process.stdout.write(view.notice(message, new Date())));
   try {
     const result = await watch(
       {
@@ -240,7 +276,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         hostName: hostname(),
         feed,
         flowId: flowIdFor(bootId(config.procRoot)),
-        warn: say,
+        warn: notices.say,
         afterPoll: collectAfterPolls(),
       },
       {
@@ -266,7 +302,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
     return 0;
   } finally {
     // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
-    const steps: Array<() => unknown> = [() => terminal?.release(), () => source.close(), () => feed?.close(), () => reverse?.close(), () => processes.close()];
+    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => reverse?.close(), () => processes.close()];
     for (const step of steps) {
       try {
         await step();

@@ -36,6 +36,7 @@ export interface RawOptions {
   readonly fieldsUnderRoot?: boolean;
   readonly output?: string;
   readonly outputQueue: string;
+  readonly quiet?: boolean;
 }
 
 /** --reverse-lookup and its settings. */
@@ -66,6 +67,8 @@ export interface Config {
   readonly output: string | undefined;
   /** --output-queue: events that may wait for a slow output before some are dropped. */
   readonly outputQueue: number;
+  /** --quiet: no notices on stderr (errors still are). */
+  readonly quiet: boolean;
 }
 
 export interface OptionContext {
@@ -210,6 +213,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     fieldsUnderRoot: raw.fieldsUnderRoot === true,
     output: raw.output,
     outputQueue: count('--output-queue', raw.outputQueue, 1000, 10_000_000, 'a number of events from 1000 to 10000000, like 100000'),
+    quiet: raw.quiet === true,
   });
 }
 

@@ -40,6 +40,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--fields-under-root', 'put --field fields at the top of each event instead of under `fields`')
     .option('--output <file>', 'write each poll to <file>, replacing it whole (atomically), instead of stdout')
     .option('--output-queue <events>', 'events that may wait for a slow output before interim flows, then opens, then closes are dropped (counted)', '100000')
+    .option('--quiet', 'no notices on stderr (what socketwatch could not see, or had to drop); errors are still said')
     .option('--proc-root <dir>', "the host's /proc; users are read from <dir>/../etc/passwd", '/proc')
     .option('--reverse-lookup', "look up the remote address's name (PTR) and its eTLD+1")
     .option('--success-ttl <duration>', 'keep names found for this long', '60s')

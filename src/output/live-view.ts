@@ -39,9 +39,17 @@ export class LiveView implements Formatter {
   #recent: string[][] = [];
   #pending: string[][] = [];
   #time = '';
+  /** The last notice, with its time: on the view, as stderr is hidden under it. */
+  #notice: string | undefined;
 
   constructor(opts: LiveViewOptions) {
     this.#opts = opts;
+  }
+
+  /** A one-line notice, shown under the header until the next one. Returns the frame to draw now. */
+  notice(message: string, at: Date): string {
+    this.#notice = `${clock(at)} ${terminalSafe(message)}`;
+    return this.render();
   }
 
   /** Switches to the view's screen; `leave()` undoes it. */
@@ -101,7 +109,7 @@ export class LiveView implements Formatter {
       n ? `closed learned: ${n.received}${n.missed ? `, missed ${n.missed}` : ''}${n.listening ? '' : ' (listener restarting)'}` : undefined,
       'q: quit',
     ].filter(Boolean).join('   ');
-    return [title, ...wrapWords(summaryWords(m.summary), width), tail, ''];
+    return [title, ...wrapWords(summaryWords(m.summary), width), tail, ...(this.#notice ? [`! ${this.#notice}`] : []), ''];
   }
 }
 

@@ -69,6 +69,22 @@ describe('reverse lookup against dnsmasq', () => {
     expect(dns.queried().sort()).toEqual([SERVER, NAMED, NXDOMAIN].map((ip) => `${ip.split('.').reverse().join('.')}.in-addr.arpa`).sort());
   });
 
+  it('says what a failure really met: no such name, nothing listening at the server, or no route to it', async () => {
+    const { ns, dns } = await world();
+    const sockets = await ns.holder();
+    const port = await sockets.listen(SERVER);
+    await sockets.connect(port, SERVER, [NXDOMAIN]);
+    const errorOf = async (server: string): Promise<string | undefined> => {
+      const r = await ns.runCli(['--once', '--format', 'ndjson', '--reverse-lookup', '--dns-server', server, '--dns-timeout', '800ms']);
+      expect(r.code).toBe(0);
+      return parse(r.stdout).find((e) => e.network.direction === 'ingress' && e.system.socket.remote?.ip === NXDOMAIN)?.system.socket.remote?.host_error;
+    };
+    expect(await errorOf(dns.server)).toBe('no PTR record (NXDOMAIN) (ENOTFOUND)');
+    expect(await errorOf('127.0.0.1:1')).toBe('the DNS server 127.0.0.1:1 refused us: nothing listens there (ECONNREFUSED)');
+    // The namespace has only its loopback: no route to anywhere else.
+    expect(await errorOf('192.0.2.53')).toBe('the DNS server 192.0.2.53:53 cannot be reached (ENETUNREACH)');
+  });
+
   it('shows the name in the table', async () => {
     const { ns, dns } = await world();
     const sockets = await ns.holder();
@@ -108,7 +124,7 @@ describe('reverse lookup against dnsmasq', () => {
     expect(doc.poll.enrich_ms).toBeLessThan(400 + 250);
     expect(doc.poll.dns).toMatchObject({ queried: 2, pending: 2 });
     const ingress = doc.events.find((e) => e.network.direction === 'ingress');
-    expect(ingress?.system.socket.remote?.host_error).toMatch(/no answer before the deadline/);
+    expect(ingress?.system.socket.remote?.host_error).toBe('no answer within --dns-timeout'); // --once: no later poll to cache it for
     expect(wall).toBeLessThan(3000); // queries in flight are abandoned at exit
   });
 

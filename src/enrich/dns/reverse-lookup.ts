@@ -26,6 +26,13 @@ export interface ReverseLookupOptions {
   readonly skipLocal: boolean;
   /** At most this many queries in flight; more addresses wait for a later event. */
   readonly maxInFlight: number;
+  /**
+   * What a failure that c-ares cannot tell apart (ENOTFOUND: no such name, or
+   * no server to say so) really met (server-probe.ts); without it, c-ares's word.
+   */
+  readonly explain?: (code: string, fallback: string) => Promise<string>;
+  /** A one-shot run: an answer that comes after its deadline is of no use to any later poll. */
+  readonly once?: boolean;
 }
 
 export interface LookupStats {
@@ -101,7 +108,7 @@ export class ReverseLookup {
     for (const ip of waiting.keys()) {
       if (!hosts.has(ip)) {
         pending++;
-        hosts.set(ip, { error: 'no answer before the deadline; the answer will be cached when it comes' });
+        hosts.set(ip, { error: this.#opts.once ? 'no answer within --dns-timeout' : 'no answer within --dns-timeout; it will be cached for the next connection to this address when it comes' });
       }
     }
     return { hosts, stats: { addresses, cached, queried, pending, skipped } };
@@ -121,7 +128,12 @@ export class ReverseLookup {
         const host = names[0];
         return host ? { host, etldPlusOne: etldPlusOne(host) } : { error: 'empty dns response' };
       },
-      (err: unknown): HostResult => ({ error: describe(err) }),
+      async (err: unknown): Promise<HostResult> => {
+        const code = errCode(err);
+        const said = describe(err);
+        const explain = this.#opts.explain;
+        return { error: explain && EXPLAINED.has(code) ? await explain(code, said) : said };
+      },
     );
     const settled = query.then((result) => {
       this.#inFlight.delete(ip);
@@ -145,8 +157,13 @@ const MEANING: Readonly<Record<string, string>> = {
   ECANCELLED: 'the lookup was cancelled',
 };
 
+/** The codes behind which c-ares hides the server's state. */
+const EXPLAINED = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ETIMEOUT']);
+
+const errCode = (err: unknown): string => (typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '');
+
 function describe(err: unknown): string {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const code = errCode(err);
   const meaning = MEANING[code];
   if (meaning) return `${meaning} (${code})`;
   return err instanceof Error ? err.message : String(err);

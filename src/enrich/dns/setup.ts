@@ -5,6 +5,7 @@ import NodeCache from 'node-cache';
 import { nodeHostCache } from './host-cache.js';
 import { ResolverPool } from './resolver-pool.js';
 import { ReverseLookup } from './reverse-lookup.js';
+import { explainFailure, ServerProbe } from './server-probe.js';
 
 /** Reverse-lookup cache entries at most (about 200 bytes each). */
 const DNS_CACHE_ENTRIES = 65_536;
@@ -20,7 +21,7 @@ export interface DnsSettings {
   readonly skipLocal: boolean;
 }
 
-export function buildReverseLookup(dns: DnsSettings): ReverseLookup {
+export function buildReverseLookup(dns: DnsSettings, once = false): ReverseLookup {
   const channel = (): dnsPromises.Resolver => {
     // c-ares: one try, with our timeout; the poll's own deadline bounds the wait anyway.
     const resolver = new dnsPromises.Resolver({ timeout: dns.timeoutMs, tries: 1 });
@@ -28,6 +29,8 @@ export function buildReverseLookup(dns: DnsSettings): ReverseLookup {
     return resolver;
   };
   const pool = new ResolverPool(channel, DNS_CHANNELS);
+  const servers = channel().getServers();
+  const probe = new ServerProbe({ servers: () => servers, timeoutMs: Math.min(dns.timeoutMs, 1_000) });
   // checkperiod 0: no sweep timer (expired entries go on read, or when the cache is full).
   const cache = new NodeCache({ stdTTL: 0, checkperiod: 0, useClones: false });
   return new ReverseLookup({
@@ -37,6 +40,8 @@ export function buildReverseLookup(dns: DnsSettings): ReverseLookup {
     failureTtlMs: dns.failureTtlMs,
     skipLocal: dns.skipLocal,
     maxInFlight: pool.capacity,
+    explain: async (code, fallback) => explainFailure(code, await probe.state(), fallback),
+    once,
   });
 }
 

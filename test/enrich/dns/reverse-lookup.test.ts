@@ -2,6 +2,7 @@ import NodeCache from 'node-cache';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeHostCache } from '../../../src/enrich/dns/host-cache.js';
 import { ReverseLookup, type PtrResolver } from '../../../src/enrich/dns/reverse-lookup.js';
+import { explainFailure, parseServer } from '../../../src/enrich/dns/server-probe.js';
 
 /** A resolver whose answers the test releases by hand. */
 class ManualResolver implements PtrResolver {
@@ -29,7 +30,7 @@ class ManualResolver implements PtrResolver {
 const lookups: ReverseLookup[] = [];
 afterEach(() => lookups.splice(0).forEach((l) => l.close()));
 
-function setup(over: Partial<{ skipLocal: boolean; maxInFlight: number; successTtlMs: number; failureTtlMs: number }> = {}) {
+function setup(over: Partial<{ skipLocal: boolean; maxInFlight: number; successTtlMs: number; failureTtlMs: number; explain: (code: string, fallback: string) => Promise<string> }> = {}) {
   const resolver = new ManualResolver();
   const cache = nodeHostCache(new NodeCache({ stdTTL: 0, checkperiod: 0, useClones: false }), 1000);
   const dns = new ReverseLookup({ resolver, cache, successTtlMs: 60_000, failureTtlMs: 60_000, skipLocal: false, maxInFlight: 100, ...over });
@@ -127,5 +128,30 @@ describe('ReverseLookup', () => {
     await tick();
     expect(resolver.cancelled).toBe(true);
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('what a failure met', () => {
+  it('asks the explainer about the failures c-ares cannot tell apart, and keeps its word for the others', async () => {
+    const asked: string[] = [];
+    const { resolver, dns } = setup({ explain: async (code, fallback) => (asked.push(code), code === 'ENOTFOUND' ? 'the DNS server 192.0.2.53:53 cannot be reached (ENETUNREACH)' : fallback) });
+    const batch = dns.lookup(['198.51.100.1', '198.51.100.2'], soon(1000));
+    await tick();
+    resolver.fail('198.51.100.1', 'ENOTFOUND');
+    resolver.fail('198.51.100.2', 'ESERVFAIL');
+    const { hosts } = await batch;
+    expect(hosts.get('198.51.100.1')).toEqual({ error: 'the DNS server 192.0.2.53:53 cannot be reached (ENETUNREACH)' });
+    expect(hosts.get('198.51.100.2')).toEqual({ error: 'the DNS server failed (SERVFAIL) (ESERVFAIL)' });
+    expect(asked).toEqual(['ENOTFOUND']);
+  });
+
+  it('parses the servers node:dns names', () => {
+    expect(parseServer('192.0.2.53')).toEqual({ host: '192.0.2.53', port: 53 });
+    expect(parseServer('192.0.2.53:5353')).toEqual({ host: '192.0.2.53', port: 5353 });
+    expect(parseServer('2001:db8::53')).toEqual({ host: '2001:db8::53', port: 53 });
+    expect(parseServer('[2001:db8::53]:5353')).toEqual({ host: '2001:db8::53', port: 5353 });
+    expect(parseServer('not a server')).toBeUndefined();
+    expect(explainFailure('ENOTFOUND', { kind: 'answers' }, 'no PTR record (NXDOMAIN) (ENOTFOUND)')).toBe('no PTR record (NXDOMAIN) (ENOTFOUND)');
+    expect(explainFailure('ENOTFOUND', { kind: 'silent', server: '192.0.2.53:53', code: 'ETIMEOUT' }, 'x')).toBe('the DNS server 192.0.2.53:53 did not answer (ETIMEOUT)');
   });
 });
