@@ -73,7 +73,7 @@ describe('ReverseLookup', () => {
     const r = await dns.lookup(['192.0.2.9'], soon(100));
     expect(performance.now() - t).toBeLessThan(150);
     expect(r.stats.pending).toBe(1);
-    expect(r.hosts.get('192.0.2.9')).toEqual({ error: 'no answer before the deadline; the answer will be cached when it comes' });
+    expect(r.hosts.get('192.0.2.9')).toEqual({ error: 'no answer within --dns-timeout; it will be cached for the next connection to this address when it comes' });
     resolver.answer('192.0.2.9', ['late.example.com']);
     await tick();
     const next = await dns.lookup(['192.0.2.9'], soon(0));
