@@ -57,6 +57,8 @@ export interface WatchOptions {
   readonly queueEvents: number;
   /** On a stop, how long the output may take to write what is queued. */
   readonly drainMs: number;
+  /** Wait out the period between polls (false: a --replay as fast as it can). */
+  readonly paced?: boolean;
 }
 
 export interface WatchSummary {
@@ -250,7 +252,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     if (last) return summary(seq, 'stopped', await flush(true));
 
     // Told to stop: one more poll at once, so what closed since (and its notifications) is written too.
-    if (await pause(startedMs + opts.periodMs, stop)) last = true;
+    if (await pause(opts.paced === false ? 0 : startedMs + opts.periodMs, stop)) last = true;
   }
 }
 

@@ -290,6 +290,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         decoration: { tags: config.tags, fields: config.fields, fieldsUnderRoot: config.fieldsUnderRoot },
         queueEvents: config.outputQueue,
         drainMs: STOP_DRAIN_MS,
+        paced: config.paced,
       },
       stop.signal,
     );

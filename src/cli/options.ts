@@ -69,6 +69,8 @@ export interface Config {
   readonly outputQueue: number;
   /** --quiet: no notices on stderr (errors still are). */
   readonly quiet: boolean;
+  /** Polls wait out the period between them: always, except a --replay given no --period (it runs as fast as it can). */
+  readonly paced: boolean;
 }
 
 export interface OptionContext {
@@ -214,6 +216,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     output: raw.output,
     outputQueue: count('--output-queue', raw.outputQueue, 1000, 10_000_000, 'a number of events from 1000 to 10000000, like 100000'),
     quiet: raw.quiet === true,
+    paced: raw.replay === undefined || ctx.explicit.has('period'),
   });
 }
 

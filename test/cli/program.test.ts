@@ -12,7 +12,7 @@ describe('parseArgs', () => {
       config: {
         periodMs: 10_000, once: false, view: 'stream', format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
         transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
-        match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined, outputQueue: 100000, quiet: false,
+        match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined, outputQueue: 100000, quiet: false, paced: true,
       },
     });
     // On a terminal: the live view; with --once, --format or --output, a stream.

@@ -78,6 +78,19 @@ describe('faults', () => {
     expect(lines[0]).toMatch(/^socketwatch: \d+ sockets? reported without a process may be held by pid \d+ \([^)]+\).* whose open files socketwatch may not read/);
   });
 
+  it('--quiet: the same run as an unprivileged user says nothing on stderr, and reports the same', async () => {
+    const ns = space();
+    const root = await ns.holder();
+    const port = await root.listen('127.0.0.1');
+    await root.connect(port, '127.0.0.1', ['127.0.0.1']);
+    const run = (extra: string[]) => spawnSync('ip', ['netns', 'exec', ns.name, ...NOBODY, process.execPath, fileURLToPath(new URL('../../bin/socketwatch.js', import.meta.url)), '--once', '--format', 'ndjson', ...extra], { encoding: 'utf8', timeout: 20_000 });
+    const loud = run([]);
+    const quiet = run(['--quiet']);
+    expect(loud.stderr).toMatch(/may be held by pid/);
+    expect([quiet.status, quiet.stderr]).toEqual([0, '']);
+    expect(quiet.stdout.trim().split('\n')).toHaveLength(loud.stdout.trim().split('\n').length);
+  });
+
   it.each([
     ['EACCES', /permission denied/],
     ['EAFNOSUPPORT', /address family not supported/],

@@ -1,5 +1,8 @@
 // The built CLI on a recorded dump and a fake host (fixtures/): golden output,
 // refreshed with `npx vitest -u` after `node scripts/fixtures/record-basic.mjs`.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -49,5 +52,21 @@ describe('socketwatch --replay (golden)', () => {
     const r = await runCli([...HOST, '--period', '10ms', '--format', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).poll).toMatchObject({ seq: 1, sockets: 11, new: 11, period_ms: 10 });
+  });
+
+  it('replays as fast as it can, unless --period asks for a pace', async () => {
+    // 20 polls: the recorded one, again and again.
+    const [head, poll] = readFileSync('fixtures/netlink/basic.swdump', 'utf8').trim().split('\n');
+    const file = join(mkdtempSync(join(tmpdir(), 'socketwatch-replay-')), 'twenty.swdump');
+    writeFileSync(file, `${[head, ...Array.from({ length: 20 }, () => poll)].join('\n')}\n`);
+    const polls = (out: string): number => out.split('\n').filter((l) => l.includes('"poll":{"seq"')).length;
+    let t = Date.now();
+    const fast = await runCli(['--replay', file, '--proc-root', 'fixtures/hosts/basic/proc', '--format', 'json']);
+    expect([fast.code, polls(fast.stdout)]).toEqual([0, 20]);
+    expect(Date.now() - t).toBeLessThan(5000); // the default period is 10 s: 190 s if it waited
+    t = Date.now();
+    const paced = await runCli(['--replay', file, '--proc-root', 'fixtures/hosts/basic/proc', '--format', 'json', '--period', '150ms']);
+    expect([paced.code, polls(paced.stdout)]).toEqual([0, 20]);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(19 * 150);
   });
 });
