@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveCli, runCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
+import { requireTool } from '../helpers/tools.js';
 
 const DENY = fileURLToPath(new URL('../helpers/seccomp-deny.py', import.meta.url));
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
-const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+const FAKETIME = (): string => requireTool('libfaketime');
 
 interface Ev {
   '@timestamp': string;
@@ -96,6 +97,7 @@ describe('faults', () => {
     ['EAFNOSUPPORT', /address family not supported/],
   ])('netlink refused (%s): exit 1 with one clear line', async (errno, reason) => {
     for (const args of [['--once'], ['--period', '1s', '--events', 'opened']]) {
+      requireTool('seccomp');
       const r = spawnSync('/usr/bin/python3', [DENY, 'netlink', errno, '--', process.execPath, fileURLToPath(new URL('../../bin/socketwatch.js', import.meta.url)), ...args], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
@@ -184,7 +186,7 @@ describe('faults', () => {
     const port = await holder.listen('127.0.0.1');
     const clock = join(mkdtempSync(join(tmpdir(), 'socketwatch-clock-')), 'offset');
     writeFileSync(clock, '+0');
-    const env = ['env', `LD_PRELOAD=${FAKETIME}`, `FAKETIME_TIMESTAMP_FILE=${clock}`, 'FAKETIME_NO_CACHE=1', 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
+    const env = ['env', `LD_PRELOAD=${FAKETIME()}`, `FAKETIME_TIMESTAMP_FILE=${clock}`, 'FAKETIME_NO_CACHE=1', 'FAKETIME_DONT_FAKE_MONOTONIC=1'];
     const cli = new LiveCli(['--period', '200ms', '--events', 'opened,closed,flow', '--flow-period', '500ms', '--format', 'ndjson'], ['ip', 'netns', 'exec', ns.name, ...env]);
     cleanup.push(() => cli.kill('SIGKILL'));
     const [a] = await holder.connect(port, '127.0.0.1', ['127.0.0.1']);
@@ -238,7 +240,7 @@ describe('child processes', () => {
     const holder = await ns.holder(['setpriv', '--reuid=4242', '--regid=4242', '--clear-groups']); // a uid /etc/passwd lacks: NSS is asked
     const port = await holder.listen('127.0.0.1');
     const trace = join(mkdtempSync(join(tmpdir(), 'socketwatch-trace-')), 'execve');
-    const cli = new LiveCli(['--period', '200ms', '--events', 'opened,closed', '--format', 'ndjson'], ['ip', 'netns', 'exec', ns.name, 'strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace]);
+    const cli = new LiveCli(['--period', '200ms', '--events', 'opened,closed', '--format', 'ndjson'], ['ip', 'netns', 'exec', ns.name, requireTool('strace'), '-f', '-qq', '-e', 'trace=execve', '-o', trace]);
     cleanup.push(() => cli.kill('SIGKILL'));
     await cli.waitFor(() => events(cli).some((e) => e.system.socket.local.port === port && e.user?.id === '4242'));
     await new Promise((r) => setTimeout(r, 500));

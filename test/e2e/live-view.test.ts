@@ -5,9 +5,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
+import { requireTool } from '../helpers/tools.js';
 
 const server = `swtest-${process.pid}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
+const tmux = (...args: string[]): string => execFileSync(requireTool('tmux'), ['-L', server, ...args], { encoding: 'utf8' });
 const screen = (): string[] => tmux('capture-pane', '-p', '-t', 'view').trimEnd().split('\n');
 const spaces: Netns[] = [];
 afterEach(() => {

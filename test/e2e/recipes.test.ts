@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq.js';
 import { Netns, type SocketHolder } from '../helpers/netns.js';
+import { requireTool } from '../helpers/tools.js';
 
 interface Recipe {
   readonly name: string;
@@ -31,15 +32,15 @@ function recipes(): Map<string, Recipe> {
 
 function jq(recipe: Recipe | undefined, input: string): string {
   if (!recipe) throw new Error('no such recipe in the README');
-  const out = execFileSync('jq', recipe.jqArgs, { input, encoding: 'utf8' });
+  const out = execFileSync(requireTool('jq'), recipe.jqArgs, { input, encoding: 'utf8' });
   return recipe.sortUnique ? [...new Set(out.trim().split('\n'))].sort().join('\n') : out.trim();
 }
 
 const WEB = '127.0.0.50'; // PTR web.example.com
 const API = '127.0.0.60'; // PTR api.example.org
 const CLIENT = '127.0.0.51'; // PTR client.example.net
-let ns: Netns;
-let dns: Dnsmasq;
+let ns: Netns | undefined;
+let dns: Dnsmasq | undefined;
 let httpd: SocketHolder;
 let curl: SocketHolder;
 let webPort: number;
@@ -48,19 +49,20 @@ let clientPorts: number[];
 const all = recipes();
 
 beforeAll(async () => {
-  ns = Netns.create();
-  dns = await startDnsmasq({ [WEB]: 'web.example.com', [API]: 'api.example.org', [CLIENT]: 'client.example.net' }, ns);
-  httpd = await ns.holder();
+  const space = (ns = Netns.create());
+  dns = await startDnsmasq({ [WEB]: 'web.example.com', [API]: 'api.example.org', [CLIENT]: 'client.example.net' }, space);
+  httpd = await space.holder();
   await httpd.title('httpd');
-  curl = await ns.holder();
+  curl = await space.holder();
   await curl.title('curl');
   webPort = await httpd.listen(WEB);
   apiPort = await httpd.listen(API);
   clientPorts = [...(await curl.connect(webPort, WEB, [CLIENT], 2)), ...(await curl.connect(apiPort, API, [CLIENT]))];
 });
+// Whatever failed in beforeAll, what it made goes.
 afterAll(async () => {
-  await dns.stop();
-  ns.destroy();
+  await dns?.stop().catch(() => undefined);
+  ns?.destroy();
 });
 
 describe('README jq recipes', () => {
@@ -72,7 +74,7 @@ describe('README jq recipes', () => {
   });
 
   it('answers from a --once snapshot: connections per process, process to domain, connections per domain', async () => {
-    const once = (await ns.runCli(['--once', '--reverse-lookup', '--dns-server', dns.server])).stdout;
+    const once = (await ns!.runCli(['--once', '--reverse-lookup', '--dns-server', dns!.server])).stdout;
     expect(JSON.parse(jq(all.get('connections per process'), once))).toEqual([
       { process: 'curl', connections: 3 },
       { process: 'httpd', connections: 3 },
@@ -86,7 +88,7 @@ describe('README jq recipes', () => {
   });
 
   it('answers listening ports with their owners, TCP and UDP', async () => {
-    const once = (await ns.runCli(['--once', '--protocol', 'tcp,udp'])).stdout;
+    const once = (await ns!.runCli(['--once', '--protocol', 'tcp,udp'])).stdout;
     const lines = jq(all.get('listening ports with their owners'), once).split('\n');
     expect(lines).toContain(`tcp/${webPort}\thttpd\troot`);
     expect(lines).toContain(`tcp/${apiPort}\thttpd\troot`);
@@ -94,7 +96,7 @@ describe('README jq recipes', () => {
   });
 
   it('answers bytes per process from closed connections, and streams new connections line by line', async () => {
-    const cli = ns.liveCli(['--period', '300ms', '--events', 'opened,closed']);
+    const cli = ns!.liveCli(['--period', '300ms', '--events', 'opened,closed']);
     await cli.waitFor((lines) => lines.some((l) => l.includes('"socket_opened"')));
     const [fresh] = await curl.connect(webPort, WEB, [CLIENT]);
     // Seen alive by a dump first: a connection that opens and closes between two has no process to tell.

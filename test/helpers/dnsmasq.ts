@@ -2,6 +2,7 @@
 // records for 127.0.0.0/8 addresses the tests use as remote ends, NXDOMAIN for
 // the rest of 127.in-addr.arpa, and logging every query it gets (to count them).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { requireTool } from './tools.js';
 import type { Netns } from './netns.js';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -52,8 +53,8 @@ export async function startDnsmasq(ptr: Record<string, string>, netns?: Netns): 
   );
   const args = ['--keep-in-foreground', `--conf-file=${conf}`, '--pid-file='];
   const child: ChildProcess = netns
-    ? netns.spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    ? netns.spawn(requireTool('dnsmasq'), args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(requireTool('dnsmasq'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];
   let partial = '';
   const started = new Promise<void>((resolve, reject) => {

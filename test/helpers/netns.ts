@@ -5,6 +5,7 @@ import { execFile, spawn, spawnSync, type ChildProcess, type SpawnOptions } from
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BIN, LiveCli, ROOT, type CliResult } from './cli.js';
+import { requireTool } from './tools.js';
 
 const HOLDER = fileURLToPath(new URL('./socket-holder.mjs', import.meta.url));
 
@@ -13,6 +14,7 @@ export class Netns {
   private constructor(readonly name: string) {}
 
   static create(): Netns {
+    requireTool('ip');
     const name = `swtest-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
     const run = (...args: string[]): void => {
       const r = spawnSync('ip', args, { encoding: 'utf8' });
