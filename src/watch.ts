@@ -59,6 +59,12 @@ export interface WatchOptions {
   readonly drainMs: number;
   /** Wait out the period between polls (false: a --replay as fast as it can). */
   readonly paced?: boolean;
+  /**
+   * Write snapshots instead of events (--output): every socket alive as of the
+   * poll, at most every `everyMs` when sockets opened or closed, at least
+   * every 6 × `everyMs` (so its time says the run is alive), and at the last poll.
+   */
+  readonly snapshot?: { readonly everyMs: number } | undefined;
 }
 
 export interface WatchSummary {
@@ -133,6 +139,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   };
   const warnedHidden = new Set<number>();
   let missedBefore = 0;
+  // Snapshots: when the last was written, and whether sockets changed since.
+  let snapshotAt = -Infinity;
+  let changedSinceSnapshot = true;
   let last = false; // stopping: this poll is the final one
 
   for (let seq = 1; ; seq++) {
@@ -243,7 +252,17 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         summary: summaryOf(diff.states),
         directions: tracker.directions(),
       };
-      queue.push({ meta: { meta, ctx, datagrams, final: last || opts.once }, events: socketEvents.filter(opts.keep) });
+      const final = last || opts.once;
+      if (!opts.snapshot) return queue.push({ meta: { meta, ctx, datagrams, final }, events: socketEvents.filter(opts.keep) });
+      // A snapshot: the sockets alive now, not this poll's events.
+      changedSinceSnapshot ||= socketEvents.some((e) => e.kind !== 'flow');
+      const every = opts.snapshot.everyMs;
+      const due = final || (changedSinceSnapshot && mono - snapshotAt >= every - 1) || mono - snapshotAt >= 6 * every - 1;
+      if (!due) return undefined;
+      snapshotAt = mono;
+      changedSinceSnapshot = false;
+      const sockets = tracker.current().filter(opts.keep);
+      return queue.push({ meta: { meta: { ...meta, snapshot: sockets.length }, ctx, datagrams, final }, events: sockets }, true);
     };
     emit();
     if (queue.failure) throw queue.failure;

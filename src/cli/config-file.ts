@@ -49,6 +49,7 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   fields_under_root: ['fieldsUnderRoot', 'boolean'], // Packetbeat's name
   output: ['output', 'string'],
   'output-queue': ['outputQueue', 'count'],
+  'output-every': ['outputEvery', 'duration'],
   quiet: ['quiet', 'boolean'],
   record: ['record', 'string'],
   replay: ['replay', 'string'],

@@ -291,6 +291,8 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         queueEvents: config.outputQueue,
         drainMs: STOP_DRAIN_MS,
         paced: config.paced,
+        // A one-shot run's events are every socket already.
+        snapshot: config.output !== undefined && !config.once ? { everyMs: config.outputEveryMs } : undefined,
       },
       stop.signal,
     );

@@ -35,6 +35,7 @@ export interface RawOptions {
   readonly field: readonly string[];
   readonly fieldsUnderRoot?: boolean;
   readonly output?: string;
+  readonly outputEvery: string;
   readonly outputQueue: string;
   readonly quiet?: boolean;
 }
@@ -63,8 +64,10 @@ export interface Config {
   readonly tags: readonly string[];
   readonly fields: Readonly<Record<string, unknown>>;
   readonly fieldsUnderRoot: boolean;
-  /** --output: each poll replaces this file whole; undefined: stdout. */
+  /** --output: the file that holds the current sockets, replaced whole; undefined: events on stdout. */
   readonly output: string | undefined;
+  /** --output-every: the --output file is rewritten at most this often (when sockets changed). */
+  readonly outputEveryMs: number;
   /** --output-queue: events that may wait for a slow output before some are dropped. */
   readonly outputQueue: number;
   /** --quiet: no notices on stderr (errors still are). */
@@ -186,6 +189,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   if (raw.replay !== undefined && (raw.ipv4 || raw.ipv6)) throw new UsageError('--ipv4/--ipv6 cannot be used with --replay: a recording holds what was recorded');
   if (raw.procRoot.trim() === '') throw new UsageError('--proc-root is empty; expected a directory such as /proc or /hostfs/proc');
   if (raw.output !== undefined && raw.output.trim() === '') throw new UsageError('--output is empty; expected a file path');
+  if (raw.output === undefined && ctx.explicit.has('outputEvery')) throw new UsageError('--output-every has no effect without --output');
   if (raw.fieldsUnderRoot && raw.field.length === 0) throw new UsageError('--fields-under-root has no effect without --field');
 
   // Neither or both: both families, as ss does.
@@ -199,7 +203,8 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     periodMs,
     once: raw.once === true,
     view: live ? 'live' : 'stream',
-    format: (raw.format as FormatName | undefined) ?? (ctx.stdoutIsTTY && raw.output === undefined ? 'table' : 'ndjson'),
+    // --output: one JSON document a reader can open at any moment; stdout: a table on a terminal, else a line an event.
+    format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     replay: raw.replay,
@@ -214,6 +219,8 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     fields: Object.freeze(fields(raw.field)),
     fieldsUnderRoot: raw.fieldsUnderRoot === true,
     output: raw.output,
+    // Never more often than the polls; a snapshot of 100,000 sockets is ~84 MB to write.
+    outputEveryMs: Math.max(periodMs, duration('--output-every', raw.outputEvery, MIN_PERIOD_MS, MAX_PERIOD_MS, 'a duration like 10s or 1m')),
     outputQueue: count('--output-queue', raw.outputQueue, 1000, 10_000_000, 'a number of events from 1000 to 10000000, like 100000'),
     quiet: raw.quiet === true,
     paced: raw.replay === undefined || ctx.explicit.has('period'),

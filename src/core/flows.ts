@@ -156,6 +156,13 @@ export class FlowTracker {
     return { ...this.#directions };
   }
 
+  /** Every socket alive now, as it was reported opened (with what was learned since: who holds it), for a snapshot. */
+  current(): SocketEvent[] {
+    const out: SocketEvent[] = [];
+    for (const live of this.#live.values()) out.push({ kind: 'opened', socket: live.socket });
+    return out;
+  }
+
   /** Sockets closed, or TIME_WAIT rows, still waiting for their notification. */
   get waiting(): number {
     return this.#pendingGone.size + this.#heldTimeWait.size + this.#deferred.length;

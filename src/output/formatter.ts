@@ -32,6 +32,8 @@ export interface PollMeta {
   readonly directions: Readonly<Record<'listening' | 'ingress' | 'egress', number>>;
   /** The output queue when this poll was written: events still waiting behind it, and what was dropped from this poll. Set by the writer. */
   readonly output?: OutputStats | undefined;
+  /** A snapshot (--output): the events are every socket alive as of this poll, this many. */
+  readonly snapshot?: number | undefined;
 }
 
 export interface OutputStats {

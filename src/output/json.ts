@@ -26,6 +26,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
       ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
       ...(meta.output ? { output: { waiting: meta.output.waiting, dropped: { ...meta.output.dropped } } } : {}),
+      ...(meta.snapshot === undefined ? {} : { snapshot: { sockets: meta.snapshot } }),
     },
     // Metricbeat's system.socket.summary (the socket_summary metricset), of this poll's dump.
     summary: meta.summary,

@@ -62,12 +62,20 @@ export class OutputQueue<M> {
     return this.#failure;
   }
 
-  /** Queues a poll; never waits. */
-  push(poll: QueuedPoll<M>): void {
+  /**
+   * Queues a poll; never waits. `supersedes`: it replaces whatever still waits
+   * (a snapshot makes older unwritten ones worthless: nothing is lost, and
+   * nothing of it is dropped — one waits at most).
+   */
+  push(poll: QueuedPoll<M>, supersedes = false): void {
+    if (supersedes) {
+      this.#entries.length = 0;
+      this.#waiting = 0;
+    }
     const entry: Entry<M> = { poll, dropped: NONE() };
     this.#entries.push(entry);
     this.#waiting += poll.events.length;
-    if (this.#waiting > this.#opts.maxEvents) this.#shed();
+    if (!supersedes && this.#waiting > this.#opts.maxEvents) this.#shed();
     this.#writing ??= this.#run();
   }
 

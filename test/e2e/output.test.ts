@@ -3,14 +3,17 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { LiveCli, runCli } from '../helpers/cli.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { Netns } from '../helpers/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'socketwatch-out-'));
 const full = join(dir, 'full');
 mkdirSync(full);
 // A 4 KiB file system: a snapshot of this machine's sockets does not fit.
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', full]);
+const cleanups: Array<() => void> = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
 afterAll(() => {
   execFileSync('umount', [full]);
 });
@@ -28,20 +31,45 @@ describe('--output', () => {
     expect(lstatSync(file).mode & 0o777).toBe(0o644);
   });
 
-  it('replaces the file with each poll', async () => {
+  it('in a long run, holds the current sockets as of the last poll: rewritten when they change (at most every --output-every), not on every quiet poll', async () => {
+    const ns = Netns.create();
+    cleanups.push(() => ns.destroy());
+    const holder = await ns.holder();
+    const port = await holder.listen('127.0.0.1');
+    const [a] = await holder.connect(port, '127.0.0.1', ['127.0.0.1'], 2);
     const file = join(dir, 'latest.json');
-    const cli = new LiveCli(['--period', '100ms', '--format', 'json', '--output', file]);
-    const seq = (): number => {
+    const cli = ns.liveCli(['--period', '200ms', '--output', file, '--output-every', '500ms']);
+    cleanups.push(() => cli.kill('SIGKILL'));
+    type Snapshot = { poll: { seq: number; snapshot: { sockets: number } }; events: Array<{ system: { socket: { local: { port: number } } } }> };
+    const read = (): Snapshot | undefined => {
       try {
-        return (JSON.parse(readFileSync(file, 'utf8')) as { poll: { seq: number } }).poll.seq;
+        return JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
       } catch {
-        return 0; // not written yet (it is renamed into place whole: never half a file)
+        return undefined; // not written yet (it is renamed into place whole: never half a file)
       }
     };
-    await cli.waitFor(() => seq() >= 3, 15_000);
-    cli.kill('SIGTERM'); // as a service manager would stop it: a clean exit
+    const until = async (pred: (s: Snapshot) => boolean): Promise<Snapshot> => {
+      for (let i = 0; i < 100; i++) {
+        const s = read();
+        if (s && pred(s)) return s;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`the snapshot never matched: ${JSON.stringify(read()?.poll)}`);
+    };
+    // The listener and both ends of two connections.
+    const first = await until((s) => s.events.length === 5);
+    expect(first.poll.snapshot.sockets).toBe(5);
+    // Nothing changes for 2 s: 10 polls, the file not rewritten (it would be at the 3 s heartbeat).
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(read()?.poll.seq).toBe(first.poll.seq);
+    // A connection closes: the file says so within --output-every.
+    await holder.close(a!);
+    const after = await until((s) => s.events.length === 3);
+    expect(after.events.some((e) => e.system.socket.local.port === a)).toBe(false);
+    cli.kill('SIGTERM'); // as a service manager would stop it: a clean exit, and a last snapshot
     expect(await cli.exited).toEqual({ code: 0, signal: null });
-    expect(seq()).toBeGreaterThanOrEqual(3);
+    expect(read()?.events).toHaveLength(3);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('a full disk: exit 1, one clear line, and the previous file as it was', async () => {
