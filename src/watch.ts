@@ -183,7 +183,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     listeners.sweep(mono);
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
-    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed);
+    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, seq === 1);
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,

@@ -248,6 +248,9 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const notices = new Notices(config.quiet);
   const source = buildSource(config, notices.say);
   const processes = LocalProcessResolver.forRoot(config.procRoot);
+  // A stop is heard within a fraction of a second whatever /proc costs: the lookup under way ends, the last polls read only the table.
+  stop.signal.addEventListener('abort', () => processes.interrupt(), { once: true });
+  if (stop.signal.aborted) processes.interrupt();
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
   const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns, config.once);
   const feed = await startFeed(config, notices.say);

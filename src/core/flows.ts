@@ -208,14 +208,16 @@ export class FlowTracker {
    * (which carry a new cookie when the socket was never dumped alive) are not
    * new sockets, and returns the rows that are.
    */
-  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = []): SocketRecord[] {
+  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = [], firstPoll = false): SocketRecord[] {
     this.#forgetOld(dump.startMs);
+    // The first dump's rows were there before we looked: their notifications, if any, came long ago. They are the inventory.
+    const waits = this.#opts.watching && !firstPoll;
     for (const d of destroyed) if (d.record.remotePort !== 0) this.#closedTuples.set(tupleKey(d.record), d.atMs + this.#opts.tombstoneMs);
     const out: SocketRecord[] = [];
     this.#settleRequests(opened, gone, out);
     for (const s of opened) {
       if (this.#closedKeys.has(s.key)) this.#silent.add(s.key); // listed by a dump after its notification came
-      else if (s.state === TcpState.SYN_RECV && s.transport === 'tcp' && this.#opts.holdRequests !== false) this.#heldRequests.set(s.key, s);
+      else if (s.state === TcpState.SYN_RECV && s.transport === 'tcp' && this.#opts.holdRequests !== false && !firstPoll) this.#heldRequests.set(s.key, s);
       else if (!isTimeWaitRow(s)) out.push(s);
       else {
         const tuple = tupleKey(s);
@@ -223,8 +225,8 @@ export class FlowTracker {
         if (this.#timeWaitTuples.has(tuple)) this.#reusedTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         else this.#timeWaitTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         if (this.#closedTuples.has(tupleKey(s))) this.#silent.add(s.key);
-        else if (this.#opts.watching) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs });
-        else out.push(s); // no notifications: a TIME_WAIT row is a socket, as in Metricbeat
+        else if (waits) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs });
+        else out.push(s); // the inventory, or no notifications: a TIME_WAIT row is a socket, as in Metricbeat
       }
     }
     return out;

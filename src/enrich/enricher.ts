@@ -157,6 +157,9 @@ export class SocketEnricher {
         if (direction === 'listening') this.#listenerPids.set(socket.inode, [process.pid]);
         return enriched(socket, direction, user, remoteHost, process, undefined, 'fd', undefined);
       }
+      if (lookup.r.interrupted) {
+        return enriched(socket, direction, user, remoteHost, undefined, undefined, undefined, { code: 'process_lookup_failed', message: 'the process lookup was stopped: socketwatch is stopping' });
+      }
       // Not found: only a process we may not read, that runs as the socket's owner, whose fd count moved and
       // that lives in the socket's network namespace, can be hiding it.
       const suspects = denied.filter((d) => (d.uid === socket.uid || d.uid < 0) && d.changed && (d.netns === undefined || own === undefined || d.netns === own));

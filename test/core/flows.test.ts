@@ -89,6 +89,14 @@ describe('FlowTracker', () => {
     expect(t.gone([row], [], at(61_000), 61_000, unseen)).toEqual([]); // its expiry says nothing more
   });
 
+  it('the first poll\'s TIME_WAIT rows and SYN_RECV requests are the inventory: sockets at once, nothing waited for', () => {
+    const t = tracker();
+    const row = tw(rec());
+    const req = rec({ state: TcpState.SYN_RECV, inode: 0 });
+    expect(t.fresh([row, req], [], at(1000), [], true)).toEqual([row, req]);
+    expect(t.waiting).toBe(0);
+  });
+
   it('not watching (no notifications): TIME_WAIT rows are sockets at once, as in Metricbeat', () => {
     const t = tracker({ watching: false });
     const row = tw(rec());

@@ -15,6 +15,7 @@ import { Netns } from '../helpers/netns.js';
 import { requireTool } from '../helpers/tools.js';
 
 const DENY = fileURLToPath(new URL('../helpers/seccomp-deny.py', import.meta.url));
+const FAKE_TREE = fileURLToPath(new URL('../helpers/fake-proc-tree.py', import.meta.url));
 const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
 const FAKETIME = (): string => requireTool('libfaketime');
 
@@ -90,6 +91,31 @@ describe('faults', () => {
     expect(loud.stderr).toMatch(/may be held by pid/);
     expect([quiet.status, quiet.stderr]).toEqual([0, '']);
     expect(quiet.stdout.trim().split('\n')).toHaveLength(loud.stdout.trim().split('\n').length);
+  });
+
+  it('a --proc-root that is not procfs: its directories\' sizes are not fd counts (1,000 fake pids: a poll in well under a second, not 37 s)', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'socketwatch-fakeproc-')), 'proc');
+    spawnSync('/usr/bin/python3', [FAKE_TREE, root, '1000']);
+    const t = Date.now();
+    const r = await runCli(['--once', '--format', 'json', '--proc-root', root], { timeoutMs: 20_000 });
+    expect(r.code).toBe(0);
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect((JSON.parse(r.stdout) as { poll: { enrich_ms: number } }).poll.enrich_ms).toBeLessThan(1000);
+  });
+
+  it('a stop signal is answered within a second whatever /proc costs (20,000 fake pids)', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'socketwatch-fakeproc-')), 'proc');
+    spawnSync('/usr/bin/python3', [FAKE_TREE, root, '20000']);
+    for (const wait of [300, 1500]) {
+      const cli = new LiveCli(['--period', '500ms', '--format', 'json', '--proc-root', root]);
+      cleanup.push(() => cli.kill('SIGKILL'));
+      await new Promise((r) => setTimeout(r, wait));
+      const t = Date.now();
+      cli.kill('SIGTERM');
+      expect(await cli.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - t).toBeLessThan(1000);
+      expect(cli.lines.some((l) => l.includes('"poll":{"seq"'))).toBe(true); // the poll under way, written
+    }
   });
 
   it.each([

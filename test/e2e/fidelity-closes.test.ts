@@ -184,6 +184,21 @@ describe('fidelity: every connection closed once, with its real bytes', () => {
     expect(closed?.destination?.bytes).toBe(0);
   });
 
+  it('TIME_WAIT rows from before the start are the inventory: reported once, not taken for closes whose notification was lost', async () => {
+    const ns = space();
+    const c = await churn(ns, [50, 1, '--send', 10, '--reply', 10]); // their client ends wait in TIME_WAIT for a minute
+    const cli = watch(ns, ['--period', '300ms', '--events', 'opened,closed', '--format', 'json']);
+    await polled(cli, 8);
+    await stop(cli);
+    const events = ndjson(cli);
+    const serverPort = Number(c.server.split(':')[1]);
+    const rows = actions(events, 'socket_opened').filter((e) => e.system.socket.state === 'TIME_WAIT' && e.system.socket.remote?.port === serverPort);
+    expect(rows).toHaveLength(c.made);
+    expect(actions(events, 'socket_closed').filter((e) => e.system.socket.remote?.port === serverPort)).toEqual([]);
+    expect(heads(cli).at(-1)!.poll.notifications).toMatchObject({ missed: 0, waiting: 0 });
+    expect(cli.stderr).toBe('');
+  });
+
   it('UDP: the drops the kernel counted are in socket_closed, without flow events too', async () => {
     const ns = space();
     const cli = watch(ns, ['--period', '500ms', '--protocol', 'udp', '--events', 'opened,closed', '--format', 'ndjson']);

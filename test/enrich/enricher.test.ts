@@ -20,6 +20,7 @@ class StubResolver implements ProcessResolver {
   fail: Error | undefined;
   prime = async () => ({ tier: 3 as const, fdDirs: 0, links: 0, ms: 0 });
   ownNetns = () => 'net:[1]';
+  interrupt = () => undefined;
   close = async () => undefined;
   async resolve(req: ResolveRequest): Promise<ResolveResult> {
     this.requests.push(req);
@@ -28,7 +29,7 @@ class StubResolver implements ProcessResolver {
     const pids = new Set([...owners, ...this.moved.values()]);
     const processes = [...pids].map((p) => this.processes.get(p)).filter((p): p is ProcessInfo => p !== undefined);
     const moved = new Map([...this.moved].filter(([ino]) => req.tracked?.(ino)));
-    return { owners, processes, unreadable: this.denied.length, denied: this.denied, moved, scan: { tier: 1, fdDirs: 1, links: 1, ms: 0 } };
+    return { owners, processes, unreadable: this.denied.length, denied: this.denied, moved, interrupted: false, scan: { tier: 1, fdDirs: 1, links: 1, ms: 0 } };
   }
   async holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {
     return new Map(inodes.filter((i) => this.holderPids.has(i)).map((i) => [i, this.holderPids.get(i)!]));

@@ -21,8 +21,20 @@ export interface ProcFs {
   stat(path: string): ProcStat;
 }
 
+/** statfs(2)'s f_type of a proc file system (include/uapi/linux/magic.h). */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
 export function nodeProcFs(root: string): ProcFs {
   const base = root.endsWith('/') ? root : `${root}/`;
+  // Only procfs counts a directory's fds in st_size (Linux 6.2+); a plain
+  // directory says 4096, which read as a count had a 1,000-pid fake tree probe
+  // 4,094 fd numbers a pid. Elsewhere: 0, "not counted".
+  let procfs = false;
+  try {
+    procfs = fs.statfsSync(root).type === PROC_SUPER_MAGIC;
+  } catch {
+    procfs = false;
+  }
   return {
     root,
     readdir: (p) => fs.readdirSync(base + p),
@@ -30,7 +42,7 @@ export function nodeProcFs(root: string): ProcFs {
     readFile: (p) => fs.readFileSync(base + p),
     stat: (p) => {
       const st = fs.statSync(base + p);
-      return { size: st.size, uid: st.uid };
+      return { size: procfs ? st.size : 0, uid: st.uid };
     },
   };
 }

@@ -19,6 +19,8 @@ export interface ProcessResolver {
   holders(inodes: readonly number[]): Promise<Map<number, Holder[]>>;
   /** socketwatch's own network namespace, as /proc names it ("net:[…]"), or undefined when unreadable. */
   ownNetns(): string | undefined;
+  /** The run is stopping: the lookup under way ends at once, and later ones only read the table. */
+  interrupt(): void;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface LocalResolverOptions {
   readonly procRoot?: string;
   /** At this many fds or more the full scan is split over threads (below, starting them costs more than it saves). */
   readonly splitFds?: number;
+  /** ... or at this many processes: a long scan must not hold the main thread (a stop signal waits for it). */
+  readonly splitPids?: number;
   /** Threads to split the full scan over. */
   readonly threads?: number;
   /** The scan thread's module (tests run compiled code). */
@@ -47,11 +51,13 @@ export class LocalProcessResolver implements ProcessResolver {
   readonly #workers = new Set<Worker>();
   #primed: Promise<ScanStats> | undefined;
   #closed = false;
+  /** One table operation at a time: they yield mid-walk, and must not interleave. */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(fs: ProcFs, opts: LocalResolverOptions = {}) {
     this.#fs = fs;
     this.#table = new ProcessTable(fs);
-    this.#opts = { splitFds: 10_000, threads: 2, scanWorkerUrl: SCAN_WORKER_URL, ...opts };
+    this.#opts = { splitFds: 10_000, splitPids: 2_000, threads: 2, scanWorkerUrl: SCAN_WORKER_URL, ...opts };
   }
 
   /** The resolver for a proc tree on disk (the real /proc, or --proc-root). */
@@ -64,21 +70,31 @@ export class LocalProcessResolver implements ProcessResolver {
     return this.#primed;
   }
 
-  async resolve(req: ResolveRequest): Promise<ResolveResult> {
-    // After the full scan, if one is under way (failed or not: the tiers find what it would have).
-    await this.#primed?.catch(() => undefined);
-    if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
-    return this.#table.resolve(req);
+  resolve(req: ResolveRequest): Promise<ResolveResult> {
+    return this.#inTurn(() => this.#table.resolve(req));
+  }
+
+  interrupt(): void {
+    this.#table.interrupt();
+  }
+
+  /** After the full scan, if one is under way (failed or not: the tiers find what it would have), and after any other operation. */
+  #inTurn<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(async () => {
+      await this.#primed?.catch(() => undefined);
+      if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
+      return op();
+    });
+    this.#turn = run.catch(() => undefined);
+    return run;
   }
 
   ownNetns(): string | undefined {
     return this.#table.netns('self');
   }
 
-  async holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {
-    await this.#primed?.catch(() => undefined);
-    if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
-    return this.#table.holderFacts(inodes);
+  holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {
+    return this.#inTurn(() => this.#table.holderFacts(inodes));
   }
 
   async close(): Promise<void> {
@@ -93,8 +109,9 @@ export class LocalProcessResolver implements ProcessResolver {
     const t0 = performance.now();
     const groups = this.#table.planPrime(this.#opts.threads).filter((g) => g.pids.length > 0);
     const fds = groups.reduce((n, g) => n + g.fds, 0);
+    const pids = groups.reduce((n, g) => n + g.pids.length, 0);
     const root = this.#opts.procRoot;
-    if (root === undefined || fds < this.#opts.splitFds || groups.length < 2) {
+    if (root === undefined || (fds < this.#opts.splitFds && pids < this.#opts.splitPids) || groups.length < 2) {
       return this.#table.ingest(groups.flatMap((g) => g.pids).map((pid) => scanPidFds(this.#fs, pid)), t0);
     }
     const scans = await Promise.all(groups.map((g) => this.#scanInThread(root, g.pids)));

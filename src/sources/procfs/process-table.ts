@@ -81,6 +81,8 @@ export interface ResolveResult {
   readonly denied: readonly DeniedProcess[];
   /** Tracked inodes whose credited process exited or let go of them, with the pid that holds them now (0: none found yet). */
   readonly moved: ReadonlyMap<number, number>;
+  /** The run is stopping: the lookup was cut short or not made (interrupt()); sockets not found were not looked for. */
+  readonly interrupted: boolean;
   readonly scan: ScanStats;
 }
 
@@ -165,6 +167,7 @@ export interface PidGroup {
 /** Splits pids into `n` groups of about equal fd counts (largest first, each to the lightest group). */
 export function balance(pids: readonly { pid: number; fds: number }[], n: number): PidGroup[] {
   const groups: PidGroup[] = Array.from({ length: n }, () => ({ fds: 0, pids: [] }));
+  // No counts (a kernel before 6.2, or a tree that is not procfs): as many processes each.
   for (const p of [...pids].sort((a, b) => b.fds - a.fds || a.pid - b.pid)) {
     const g = groups.reduce((min, x) => (x.fds < min.fds || (x.fds === min.fds && x.pids.length < min.pids.length) ? x : min));
     g.pids.push(p.pid);
@@ -176,6 +179,14 @@ export function balance(pids: readonly { pid: number; fds: number }[], n: number
 class Counters {
   fdDirs = 0;
   links = 0;
+}
+
+/** A long walk yields to the event loop this often, so a stop signal is heard within a fraction of a second. */
+const SLICE_MS = 20;
+
+/** The lookup was interrupted (the run is stopping): what was found so far stands, the rest is not looked for. */
+export class LookupInterrupted extends Error {
+  override readonly name = 'LookupInterrupted';
 }
 
 export class ProcessTable {
@@ -191,6 +202,26 @@ export class ProcessTable {
   /** This request's `tracked`, and the tracked inodes whose owner it dropped. */
   #tracked: ((inode: number) => boolean) | undefined;
   #orphans = new Set<number>();
+  #sliceStart = 0;
+  #interrupted = false;
+
+  /**
+   * Ends the walk under way at its next slice, and keeps later ones to what
+   * the table knows (no scanning): the run is stopping, its last polls must
+   * not wait on /proc.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+  }
+
+  /** Between two steps of a long walk: yields every SLICE_MS; throws LookupInterrupted once interrupted. */
+  async #slice(): Promise<void> {
+    if (this.#interrupted) throw new LookupInterrupted('the process lookup was stopped: socketwatch is stopping');
+    if (performance.now() - this.#sliceStart < SLICE_MS) return;
+    await new Promise((r) => setImmediate(r));
+    this.#sliceStart = performance.now();
+    if (this.#interrupted) throw new LookupInterrupted('the process lookup was stopped: socketwatch is stopping');
+  }
 
   constructor(fs: ProcFs) {
     this.#fs = fs;
@@ -241,8 +272,9 @@ export class ProcessTable {
     return { tier: 3, fdDirs, links, ms: performance.now() - t0 };
   }
 
-  resolve(req: ResolveRequest): ResolveResult {
+  async resolve(req: ResolveRequest): Promise<ResolveResult> {
     const t0 = performance.now();
+    this.#sliceStart = t0;
     this.#request++;
     this.#tracked = req.tracked;
     this.#orphans = new Set();
@@ -264,12 +296,19 @@ export class ProcessTable {
       if (pid === undefined || !this.#alive(pid)) missing.add(ino);
     }
     const c = new Counters();
-    let tier: ScanStats['tier'] = missing.size > 0 ? this.#find(pids, missing, req.hints, c, 3) : 0;
-    // Sockets whose holder exited or let go while they live on: handed over. The
-    // new holder received an fd, so its count changed: the first tier finds it.
-    // (One not found now is looked for again next time, while it is tracked.)
-    const orphans = new Set([...this.#orphans].filter((ino) => !this.#owner.has(ino)));
-    if (orphans.size > 0) tier = Math.max(tier, this.#find(pids, orphans, [], c, 1)) as ScanStats['tier'];
+    let tier: ScanStats['tier'] = 0;
+    let cutShort = false;
+    try {
+      if (missing.size > 0 && !this.#interrupted) tier = await this.#find(pids, missing, req.hints, c, 3);
+      // Sockets whose holder exited or let go while they live on: handed over. The
+      // new holder received an fd, so its count changed: the first tier finds it.
+      // (One not found now is looked for again next time, while it is tracked.)
+      const orphans = new Set([...this.#orphans].filter((ino) => !this.#owner.has(ino)));
+      if (orphans.size > 0 && !this.#interrupted) tier = Math.max(tier, await this.#find(pids, orphans, [], c, 1)) as ScanStats['tier'];
+    } catch (err) {
+      if (!(err instanceof LookupInterrupted)) throw err;
+      cutShort = true; // what was found so far stands
+    }
 
     const infos = new Map<number, ProcessInfo | undefined>();
     const owned = (ino: number): number => {
@@ -297,7 +336,7 @@ export class ProcessTable {
       st.deniedFds = fds;
       denied.push({ pid: st.pid, comm: st.comm, uid: st.deniedUid, changed, netns: st.deniedNetns });
     }
-    return { owners, processes, unreadable: denied.length, denied, moved, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
+    return { owners, processes, unreadable: denied.length, denied, moved, interrupted: cutShort || this.#interrupted, scan: { tier, fdDirs: c.fdDirs, links: c.links, ms: performance.now() - t0 } };
   }
 
   /**
@@ -305,13 +344,24 @@ export class ProcessTable {
    * pool of workers), after a look at processes that are new since the last
    * request (workers forked since). Pids in start order.
    */
-  holders(inodes: readonly number[]): Map<number, number[]> {
+  async holders(inodes: readonly number[]): Promise<Map<number, number[]>> {
     const wanted = new Set(inodes.filter((i) => i !== 0));
     const out = new Map<number, number[]>();
     if (wanted.size === 0) return out;
     this.#request++;
+    this.#sliceStart = performance.now();
     const c = new Counters();
-    for (const pid of this.#listPids()) if (!this.#pids.has(pid)) this.#scanPid(pid, 'incremental', c, undefined);
+    if (!this.#interrupted) {
+      try {
+        for (const pid of this.#listPids()) {
+          if (this.#pids.has(pid)) continue;
+          await this.#slice();
+          this.#scanPid(pid, 'incremental', c, undefined);
+        }
+      } catch (err) {
+        if (!(err instanceof LookupInterrupted)) throw err;
+      }
+    }
     const live = [...this.#pids.values()].filter((st) => !st.denied).sort((a, b) => a.start - b.start || a.pid - b.pid);
     for (const st of live) {
       let alive: boolean | undefined;
@@ -326,9 +376,9 @@ export class ProcessTable {
   }
 
   /** holders(), with each holder's facts. */
-  holderFacts(inodes: readonly number[]): Map<number, Holder[]> {
+  async holderFacts(inodes: readonly number[]): Promise<Map<number, Holder[]>> {
     const out = new Map<number, Holder[]>();
-    for (const [ino, pids] of this.holders(inodes)) {
+    for (const [ino, pids] of await this.holders(inodes)) {
       const list: Holder[] = [];
       for (const pid of pids) {
         const process = this.#info(pid);
@@ -354,20 +404,22 @@ export class ProcessTable {
     }
   }
 
-  /** Looks for `missing` tier by tier, at most to `maxTier`; returns the deepest tier used. */
-  #find(pids: readonly number[], missing: Set<number>, hints: readonly number[], c: Counters, maxTier: 1 | 2 | 3): 1 | 2 | 3 {
+  /** Looks for `missing` tier by tier, at most to `maxTier`; returns the deepest tier used. Yields between processes. */
+  async #find(pids: readonly number[], missing: Set<number>, hints: readonly number[], c: Counters, maxTier: 1 | 2 | 3): Promise<1 | 2 | 3> {
     const hinted = new Set(hints);
     const first: number[] = [];
     const rest: number[] = [];
     for (const pid of pids) {
       const st = this.#pids.get(pid);
       if (st?.denied) continue;
+      await this.#slice();
       // The count is read for every process, the hinted and dirty ones too: it tells a probe how many new fds to look for.
       const changed = st !== undefined && this.#fdCountChanged(st);
       (st === undefined || changed || st.dirty || hinted.has(pid) ? first : rest).push(pid);
     }
     const probed: number[] = [];
     for (const pid of first) {
+      await this.#slice();
       const st = this.#pids.get(pid);
       if (st && this.#canProbe(st)) {
         this.#probe(st, c, missing);
@@ -377,13 +429,20 @@ export class ProcessTable {
     // A hinted process is the likely holder: when probing missed, worth listing it and re-reading its non-socket fds too.
     if (missing.size > 0) for (const pid of probed) if (hinted.has(pid)) this.#scanPid(pid, 'deep', c, missing);
     if (missing.size === 0 || maxTier === 1) return 1;
-    for (const pid of pids) if (!hinted.has(pid)) this.#scanPid(pid, 'incremental', c, missing);
+    for (const pid of pids) {
+      if (hinted.has(pid)) continue;
+      await this.#slice();
+      this.#scanPid(pid, 'incremental', c, missing);
+    }
     if (missing.size === 0 || maxTier === 2) return 2;
     // The deep tier also re-reads each fd whose socket more than one fd holds:
     // when a process closes its copy of a shared socket (forked, or dup'ed) and
     // reuses the number, nothing else tells that the fd changed.
     const shared = this.#sharedInodes();
-    for (const pid of pids) this.#scanPid(pid, 'deep', c, missing, shared);
+    for (const pid of pids) {
+      await this.#slice();
+      this.#scanPid(pid, 'deep', c, missing, shared);
+    }
     return 3;
   }
 

@@ -17,10 +17,10 @@ const ACCEPTED = 228757;
 const CLIENT = 228758;
 
 describe('ProcessTable on fixtures/hosts/basic/proc', () => {
-  it('maps socket links to processes and reads their stat, cmdline and exe', () => {
+  it('maps socket links to processes and reads their stat, cmdline and exe', async () => {
     const table = new ProcessTable(nodeProcFs(PROC));
     expect(table.prime()).toMatchObject({ fdDirs: 5 });
-    const r = table.resolve({ inodes: [LISTENER_8080, ACCEPTED, CLIENT, 1], gone: [], hints: [] });
+    const r = await table.resolve({ inodes: [LISTENER_8080, ACCEPTED, CLIENT, 1], gone: [], hints: [] });
     expect(r.owners).toEqual([1100, 1101, 1200, 0]);
     expect(r.processes).toEqual([
       { pid: 1100, name: 'httpd', executable: '/usr/sbin/httpd', args: ['/usr/sbin/httpd', '-DFOREGROUND'], commandLine: '/usr/sbin/httpd -DFOREGROUND' },
