@@ -77,6 +77,23 @@ describe('the live view', () => {
     expect(after.some((l) => l.startsWith('socketwatch — '))).toBe(false); // the normal screen is back
   });
 
+  it('shows a notice on the view (stderr is hidden under it), and on stderr once it is gone', async () => {
+    const ns = Netns.create();
+    spaces.push(ns);
+    tmux('new-session', '-d', '-s', 'notice', '-x', '140', '-y', '24', `ip netns exec ${ns.name} ${process.execPath} ${BIN} --period 300ms; echo "EXIT=$?"; sleep 60`);
+    const pane = (): string[] => tmux('capture-pane', '-p', '-t', 'notice').trimEnd().split('\n');
+    await until('the view', () => /^socketwatch — .* — poll \d+ took/.test(pane()[0] ?? ''));
+    // Something worth a notice: the notification listener dies (it is restarted).
+    const pid = Number(execFileSync('pgrep', ['-f', `^${process.execPath} ${BIN} --period 300ms`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    process.kill(Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]), 'SIGKILL');
+    await until('the notice on the view', () => pane().some((l) => /^! \d\d:\d\d:\d\d the destroy-notification listener died/.test(l)), 3000);
+    tmux('send-keys', '-t', 'notice', 'q');
+    await until('the exit', () => pane().some((l) => l.startsWith('EXIT=')));
+    const after = pane();
+    expect(after.some((l) => /^socketwatch: the destroy-notification listener died \(SIGKILL\); restarting it/.test(l))).toBe(true);
+    expect(after.find((l) => l.startsWith('EXIT='))).toBe('EXIT=0');
+  });
+
   // Closing the window (here: killing its tmux session) hangs up the terminal:
   // socketwatch gets SIGHUP, its writes and reads get EIO. It must go every
   // time — it used to stay, orphaned, with its notification listener.
