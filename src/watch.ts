@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from './core/clock.js';
 import { toEventDocs, type EventSelection, type PollContext } from './core/event.js';
 import { decorate, type Decoration } from './core/filter.js';
-import { FlowTracker, type SocketEvent } from './core/flows.js';
+import { FlowTracker, NO_FEED, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import type { EnrichedSocket, SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
@@ -154,6 +154,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     // closed sockets must be told from dumps (no notifications). A one-shot run
     // closes nothing: it needs them only for a snapshot of flows.
     const counters = opts.once ? opts.events.flow : wantsEnds && (!deps.feed?.healthy || tracker.countersDue(mono));
+    const lossesBefore = deps.feed?.losses ?? Infinity;
     let dump;
     try {
       dump = await deps.source.dump({ counters });
@@ -171,7 +172,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const dumpMs = performance.now() - startedMs;
     const times = { startMs: mono, endMs: monotonicMs() };
     // After the dump: whatever it no longer lists alive was destroyed before its end.
-    const { destroyed, watermark } = deps.feed?.drain() ?? { destroyed: [], watermark: Infinity };
+    const { destroyed, watermark, losses } = deps.feed?.drain() ?? { destroyed: [], ...NO_FEED };
+    const feed = { watermark, losses, before: lossesBefore };
 
     const diff = table.apply(dump.cursor(), counters);
     // Let go of the dump now: its datagrams (~30 MB of malloc'd buffers at
@@ -183,7 +185,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     listeners.sweep(mono);
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
-    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, seq === 1);
+    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, seq === 1, feed);
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,
@@ -218,7 +220,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       const socketEvents: SocketEvent[] = [
         ...tracker.open(outcome.sockets, mono, seq === 1),
         ...tracker.destroy(destroyed, unseen, times),
-        ...tracker.gone(diff.closed, diff.ended, times, watermark, unseen),
+        ...tracker.gone(diff.closed, diff.ended, times, feed, unseen),
         ...tracker.report(mono, openedNow, opts.once && opts.events.flow),
       ];
       const missed = tracker.counts.missed - missedBefore;

@@ -5,13 +5,16 @@
 // as arguments.
 //
 // When is a close learned from a dump rather than waited for? A socket that
-// a dump no longer lists alive was destroyed before that dump ended; the
-// kernel queues its notification then (from a workqueue, within `settleMs`).
-// So once the listener says it has read everything queued up to that time
-// plus `settleMs` (its watermark) and the notification has not come, it never
-// will: it was dropped (the kernel says how many) or the listener was down.
-// Until then the socket waits, however long the listener is behind — a
-// stalled listener delays closes, it does not duplicate or lose them.
+// a dump no longer lists alive (gone, or a TIME_WAIT row) has ended, but it
+// is destroyed — and notified — only when its process lets go of it too: a
+// process may hold a reset socket, or one whose TIME_WAIT row is already
+// there, for a while. So the notification is waited for as long as none can
+// have been lost: losses are known (the kernel's drop count, the listener's
+// restarts), and while there were none since the socket was last seen, the
+// notification will come. Once some may have been lost, the socket waits
+// until the listener has read everything queued up to that dump plus
+// `settleMs` (its watermark); then it is closed from what the dumps showed.
+// A stalled listener delays closes, it does not duplicate or lose them.
 import { countersZeroed, flowTotals, type FlowTotals } from './counters.js';
 import { withProcess, withRecord } from './enriched.js';
 import { isAborted } from './listeners.js';
@@ -54,6 +57,27 @@ export interface DumpTimes {
   readonly startMs: number;
   readonly endMs: number;
 }
+
+/** What the notification listener says of itself at a poll. */
+export interface FeedState {
+  /** Everything the kernel queued before this time has been handed over (+Infinity: nothing will come). */
+  readonly watermark: number;
+  /**
+   * A count that grows with every event that can lose notifications: the
+   * kernel dropping some (its buffer full), the listener dying or hanging.
+   * While it has not grown, no notification can have been lost.
+   */
+  readonly losses: number;
+  /**
+   * The count when this poll's dump began: a socket it lists alive is
+   * destroyed later, so only losses beyond this one can be its (the count
+   * after the dump may already hold a loss of a socket destroyed mid-dump).
+   */
+  readonly before: number;
+}
+
+/** No listener: nothing will be notified, so nothing is waited for. */
+export const NO_FEED: FeedState = { watermark: Infinity, losses: Infinity, before: Infinity };
 
 export interface FlowTrackerOptions {
   /** Interim flow reports this often; undefined: none. */
@@ -100,6 +124,7 @@ const TIMEWAIT_LEN_MS = 60_000;
 const JIFFY_SLACK_MS = 10;
 
 const LOST = 'its destroy notification never came (dropped by the kernel, or the listener was down): learned from the socket table, counters as last seen';
+const UNNOTIFIED = 'no destroy notification came, and none was lost: no process socketwatch could see held it — the kernel sends none for its own sockets, and one held by a process socketwatch may not read is notified only when that lets go; learned from the socket table, counters as last seen';
 const EXPIRED = 'the kernel dropped its TIME_WAIT or SYN_RECV entry, which gets no destroy notification: learned from the socket table';
 const ZEROED = 'its own process aborted it (SO_LINGER 0): the kernel cleared its byte counters, and no dump had read them';
 
@@ -109,7 +134,7 @@ export class FlowTracker {
   /** Rows that are the afterlife of a connection already reported closed (its TIME_WAIT under a new cookie). */
   readonly #silent = new Set<SocketKey>();
   /** New TIME_WAIT rows nothing explains yet: their connection's notification may still come. */
-  readonly #heldTimeWait = new Map<SocketKey, { readonly record: SocketRecord; readonly seenMs: number }>();
+  readonly #heldTimeWait = new Map<SocketKey, { readonly record: SocketRecord; readonly seenMs: number; readonly losses: number }>();
   /** TIME_WAIT rows of connections no dump saw alive, by 4-tuple: how their notification tells whether the peer's FIN came. */
   readonly #timeWaitByTuple = new Map<string, SocketRecord>();
   /**
@@ -124,8 +149,10 @@ export class FlowTracker {
   #heldRequests = new Map<SocketKey, SocketRecord>();
   /** Requests reported (they lasted a poll), by 4-tuple: when their connection appears, they vanish into it. */
   readonly #reportedRequests = new Map<string, SocketKey>();
-  /** Vanished from a dump (or now a TIME_WAIT row): waiting for the notification. */
-  readonly #pendingGone = new Map<SocketKey, { live: Live; goneMs: number; notifiable: boolean }>();
+  /** Vanished from a dump (or now a TIME_WAIT row): waiting for the notification; `losses`: the feed's count when last seen alive. */
+  readonly #pendingGone = new Map<SocketKey, { live: Live; goneMs: number; notifiable: boolean; losses: number }>();
+  /** The feed's losses when the previous poll's dump began (FeedState.before); undefined before the first. */
+  #lastBefore: number | undefined;
   /** Notifications that need the next dump to tell whether the peer's FIN came (their TIME_WAIT row may not be in this one). */
   #deferred: Destroyed[] = [];
   /** Closed: cookie and 4-tuple -> forget after. Insertion order is time order. */
@@ -208,7 +235,7 @@ export class FlowTracker {
    * (which carry a new cookie when the socket was never dumped alive) are not
    * new sockets, and returns the rows that are.
    */
-  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = [], firstPoll = false): SocketRecord[] {
+  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = [], firstPoll = false, feed: FeedState = NO_FEED): SocketRecord[] {
     this.#forgetOld(dump.startMs);
     // The first dump's rows were there before we looked: their notifications, if any, came long ago. They are the inventory.
     const waits = this.#opts.watching && !firstPoll;
@@ -225,7 +252,7 @@ export class FlowTracker {
         if (this.#timeWaitTuples.has(tuple)) this.#reusedTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         else this.#timeWaitTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         if (this.#closedTuples.has(tupleKey(s))) this.#silent.add(s.key);
-        else if (waits) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs });
+        else if (waits) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs, losses: this.#baseline(feed) });
         else out.push(s); // the inventory, or no notifications: a TIME_WAIT row is a socket, as in Metricbeat
       }
     }
@@ -364,10 +391,11 @@ export class FlowTracker {
   /**
    * Step 4: sockets the dump no longer lists, those it now lists in TIME_WAIT
    * (`ended`), and TIME_WAIT rows nothing has explained: each waits for its
-   * notification until the listener's `watermark` passes the dump that showed
-   * it plus `settleMs`; then it closes from what the dumps showed.
+   * notification (see the top of this file) — until it comes, or, once one
+   * may have been lost, until the listener's watermark passes the dump that
+   * showed it plus `settleMs`; then it closes from what the dumps showed.
    */
-  gone(records: readonly SocketRecord[], ended: readonly SocketRecord[], dump: DumpTimes, watermark: number, unseen: (r: SocketRecord) => EnrichedSocket): SocketEvent[] {
+  gone(records: readonly SocketRecord[], ended: readonly SocketRecord[], dump: DumpTimes, feed: FeedState, unseen: (r: SocketRecord) => EnrichedSocket): SocketEvent[] {
     for (const s of records) {
       if (isTimeWaitRow(s)) this.#timeWaitByTuple.delete(tupleKey(s));
       if (s.state === TcpState.SYN_RECV) this.#reportedRequests.delete(tupleKey(s));
@@ -376,18 +404,29 @@ export class FlowTracker {
         continue;
       }
       if (this.#heldTimeWait.has(s.key)) continue; // decided below, from its time
-      this.#pend(s, dump.endMs, notified(s));
+      this.#pend(s, dump.endMs, notified(s), this.#baseline(feed));
     }
     // Seen alive, now in TIME_WAIT: closed as surely as if gone (only its notification can be late or lost).
-    for (const s of ended) this.#pend(s, dump.endMs, true);
+    for (const s of ended) this.#pend(s, dump.endMs, true, this.#baseline(feed));
     const events: SocketEvent[] = [];
     const deferred = new Set(this.#deferred.map((d) => d.record.key));
+    const settled = (ms: number): boolean => feed.watermark >= ms + this.#opts.settleMs;
     for (const [key, p] of this.#pendingGone) {
-      if (deferred.has(key) || (p.notifiable && watermark < p.goneMs + this.#opts.settleMs)) continue;
+      if (deferred.has(key)) continue;
+      let reason = EXPIRED;
+      if (p.notifiable) {
+        if (!settled(p.goneMs)) continue;
+        // With no loss since, the notification is still to come: its process holds the socket yet. Unless no
+        // process ever did — the kernel's own sockets get no notification (sock_diag_broadcast_destroy needs sk_net_refcnt).
+        const mayBeLost = feed.watermark === Infinity || feed.losses > p.losses;
+        const holderless = p.live.socket.process === undefined && p.live.socket.pool === undefined;
+        if (!mayBeLost && !holderless) continue;
+        reason = mayBeLost ? LOST : UNNOTIFIED;
+        if (mayBeLost) this.counts.missed++;
+      }
       this.#pendingGone.delete(key);
       this.#closedKeys.set(key, dump.startMs + this.#opts.tombstoneMs);
-      if (p.notifiable) this.counts.missed++;
-      events.push(this.#closed(p.live, p.goneMs, 'dump', undefined, p.notifiable ? LOST : EXPIRED));
+      events.push(this.#closed(p.live, p.goneMs, 'dump', undefined, reason));
     }
     const gone = new Set(records.map((r) => r.key));
     for (const [key, h] of this.#heldTimeWait) {
@@ -396,7 +435,14 @@ export class FlowTracker {
         if (!gone.has(key)) this.#silent.add(key); // the notification came: the row is its afterlife
         continue;
       }
-      if (watermark < h.seenMs + this.#opts.settleMs && !gone.has(key)) continue;
+      const mayBeLost = feed.watermark === Infinity || feed.losses > h.losses;
+      if (!mayBeLost) {
+        // Its notification is still to come (the process holds the socket yet), and it will report the connection;
+        // a row that goes meanwhile (expired, or its tuple reused) leaves nothing to wait for.
+        if (gone.has(key)) this.#heldTimeWait.delete(key);
+        continue;
+      }
+      if (!settled(h.seenMs) && !gone.has(key)) continue;
       // Its connection opened and closed between two dumps and its notification was lost: the row is all there is.
       this.#heldTimeWait.delete(key);
       if (!gone.has(key)) this.#silent.add(key);
@@ -409,12 +455,18 @@ export class FlowTracker {
       else this.#reportedRows.set(tuple, { count: 1, untilMs: dump.startMs + this.#opts.tombstoneMs });
       events.push({ kind: 'closed', socket, flow: this.#facts({ socket, startMs: undefined, complete: false, id: undefined }, h.seenMs, 'dump', undefined, undefined, LOST) });
     }
+    this.#lastBefore = feed.before;
     return events;
   }
 
-  #pend(s: SocketRecord, goneMs: number, notifiable: boolean): void {
+  /** The feed's losses before the last dump that listed alive what this one does not (the previous poll's). */
+  #baseline(feed: FeedState): number {
+    return this.#lastBefore ?? feed.before;
+  }
+
+  #pend(s: SocketRecord, goneMs: number, notifiable: boolean, losses: number): void {
     const live = this.#takeLive(s.key);
-    if (live) this.#pendingGone.set(s.key, { live, goneMs, notifiable });
+    if (live) this.#pendingGone.set(s.key, { live, goneMs, notifiable, losses });
   }
 
   /**

@@ -12,14 +12,14 @@ describe('parseArgs', () => {
       config: {
         periodMs: 10_000, once: false, view: 'stream', format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
         transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
-        match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined, outputQueue: 100000, quiet: false, paced: true,
+        match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined, outputEveryMs: 10000, outputQueue: 100000, quiet: false, paced: true,
       },
     });
     // On a terminal: the live view; with --once, --format or --output, a stream.
     expect(run([], true)).toMatchObject({ config: { view: 'live' } });
     expect(run(['--once'], true)).toMatchObject({ config: { view: 'stream', format: 'table' } });
     expect(run(['--format', 'table'], true)).toMatchObject({ config: { view: 'stream', format: 'table' } });
-    expect(run(['--output', '/tmp/x.json'], true)).toMatchObject({ config: { view: 'stream', format: 'ndjson' } });
+    expect(run(['--output', '/tmp/x.json'], true)).toMatchObject({ config: { view: 'stream', format: 'json' } });
   });
 
   it.each([

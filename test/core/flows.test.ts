@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enriched } from '../../src/core/enriched.js';
-import { FlowTracker, tupleKey, type Destroyed, type DumpTimes, type SocketEvent } from '../../src/core/flows.js';
+import { FlowTracker, tupleKey, type Destroyed, type DumpTimes, type FeedState, type SocketEvent } from '../../src/core/flows.js';
 import type { EnrichedSocket, SocketRecord, TcpCounters } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
@@ -19,6 +19,8 @@ const tracker = (over: Partial<ConstructorParameters<typeof FlowTracker>[0]> = {
 const kinds = (evs: SocketEvent[]) => evs.map((e) => `${e.kind}:${String(e.socket.socket.key)}`);
 const at = (startMs: number, endMs = startMs + 5): DumpTimes => ({ startMs, endMs });
 const tw = (of: SocketRecord, p: Partial<SocketRecord> = {}): SocketRecord => ({ ...of, key: port++, state: TcpState.TIME_WAIT, timer: 3, inode: 0, uid: 0, expiresMs: 60_000, counters: undefined, ...p });
+/** The listener's state: read up to `watermark`; `losses` grows with each event that can lose notifications. */
+const feed = (watermark: number, losses = 0, before = losses): FeedState => ({ watermark, losses, before });
 const closedOf = (evs: SocketEvent[]) => evs.find((e) => e.kind === 'closed') as Extract<SocketEvent, { kind: 'closed' }> | undefined;
 
 describe('FlowTracker', () => {
@@ -28,7 +30,7 @@ describe('FlowTracker', () => {
     t.open([enrich(l!, 'listening'), enrich(i!, 'ingress'), enrich(e1!), enrich(e2!)], 1000, true);
     expect(t.directions()).toEqual({ listening: 1, ingress: 1, egress: 2 });
     t.destroy([{ record: { ...e1!, state: TcpState.CLOSE }, atMs: 2000 }], unseen, at(2100));
-    t.gone([i!], [], at(2000), 0, unseen); // waiting for its notification: no longer live
+    t.gone([i!], [], at(2000), feed(0), unseen); // waiting for its notification: no longer live
     expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
     t.destroy([{ record: { ...rec(), state: TcpState.CLOSE }, atMs: 2000 }], unseen, at(2100)); // never seen alive: never counted
     expect(t.directions()).toEqual({ listening: 1, ingress: 0, egress: 1 });
@@ -47,7 +49,7 @@ describe('FlowTracker', () => {
     expect(closed?.socket.process?.name).toBe('curl'); // from when it was seen alive
     // The dump may still list it (taken before it died): no new socket, and no second close.
     expect(t.fresh([s], [], at(5000))).toEqual([]);
-    expect(t.gone([s], [], at(6000), Infinity, unseen)).toEqual([]);
+    expect(t.gone([s], [], at(6000), feed(Infinity, Infinity), unseen)).toEqual([]);
     expect(t.destroy([gone], unseen, at(7000))).toEqual([]);
   });
 
@@ -60,7 +62,7 @@ describe('FlowTracker', () => {
     // Later the TIME_WAIT minisock shows, with a cookie of its own.
     const row = tw(r);
     expect(t.fresh([row], [], at(3000))).toEqual([]);
-    expect(t.gone([row], [], at(70_000), Infinity, unseen)).toEqual([]);
+    expect(t.gone([row], [], at(70_000), feed(Infinity, Infinity), unseen)).toEqual([]);
   });
 
   it('a TIME_WAIT row (in either substate) nothing explains waits as long as the listener is behind; its late notification explains it', () => {
@@ -68,25 +70,36 @@ describe('FlowTracker', () => {
     const r = rec({ state: TcpState.CLOSE, counters: final, rqueue: 1 });
     const row = tw(r, { state: TcpState.FIN_WAIT2 });
     expect(t.fresh([row], [], at(1000))).toEqual([]); // held
-    for (const ms of [2000, 3000, 4000, 5000]) expect(t.gone([], [], at(ms), 900, unseen)).toEqual([]); // the listener is stuck before the row
+    for (const ms of [2000, 3000, 4000, 5000]) expect(t.gone([], [], at(ms), feed(900), unseen)).toEqual([]); // the listener is stuck before the row
     t.fresh([], [{ record: r, atMs: 6000 }], at(6000)); // it catches up
     expect(kinds(t.destroy([{ record: r, atMs: 6000 }], unseen, at(6000)))).toEqual([`closed:${r.key}`]);
-    expect(t.gone([], [], at(6000), 6010, unseen)).toEqual([]);
+    expect(t.gone([], [], at(6000), feed(6010), unseen)).toEqual([]);
     expect(t.counts.missed).toBe(0);
-    expect(t.gone([row], [], at(70_000), 70_000, unseen)).toEqual([]); // the row expires silently
+    expect(t.gone([row], [], at(70_000), feed(70_000), unseen)).toEqual([]); // the row expires silently
   });
 
-  it('a TIME_WAIT row whose notification is not there when the listener has read past it: the connection is reported closed from the row, once', () => {
+  it('a TIME_WAIT row with no loss since: its notification is still to come however far the listener has read (the process holds the socket yet); a row that goes is let go', () => {
     const t = tracker();
     const row = tw(rec());
-    expect(t.fresh([row], [], at(1000, 1005))).toEqual([]);
-    expect(t.gone([], [], at(1100), 1200, unseen)).toEqual([]); // 1005 + 250 not reached
-    const evs = t.gone([], [], at(2000), 1300, unseen);
+    expect(t.fresh([row], [], at(1000, 1005), [], false, feed(900))).toEqual([]);
+    for (const ms of [2000, 10_000, 30_000]) expect(t.gone([], [], at(ms), feed(ms), unseen)).toEqual([]);
+    expect(t.waiting).toBe(1);
+    expect(t.gone([row], [], at(61_000), feed(61_000), unseen)).toEqual([]);
+    expect(t.waiting).toBe(0);
+    expect(t.counts.missed).toBe(0);
+  });
+
+  it('a TIME_WAIT row whose notification may have been lost (a loss since) and is not there when the listener has read past it: reported closed from the row, once', () => {
+    const t = tracker();
+    const row = tw(rec());
+    expect(t.fresh([row], [], at(1000, 1005), [], false, feed(900))).toEqual([]);
+    expect(t.gone([], [], at(1100), feed(1200, 1), unseen)).toEqual([]); // 1005 + 250 not reached
+    const evs = t.gone([], [], at(2000), feed(1300, 1), unseen);
     expect(kinds(evs)).toEqual([`closed:${row.key}`]);
     expect(closedOf(evs)?.flow).toMatchObject({ endedBy: 'dump', startMs: undefined, reason: expect.stringMatching(/never came/) });
     expect(t.counts.missed).toBe(1);
-    expect(t.gone([], [], at(3000), 3000, unseen)).toEqual([]);
-    expect(t.gone([row], [], at(61_000), 61_000, unseen)).toEqual([]); // its expiry says nothing more
+    expect(t.gone([], [], at(3000), feed(3000, 1), unseen)).toEqual([]);
+    expect(t.gone([row], [], at(61_000), feed(61_000, 1), unseen)).toEqual([]); // its expiry says nothing more
   });
 
   it('the first poll\'s TIME_WAIT rows and SYN_RECV requests are the inventory: sockets at once, nothing waited for', () => {
@@ -108,25 +121,51 @@ describe('FlowTracker', () => {
     const s = rec({ counters: { bytesSent: 10, bytesRetrans: 0, bytesReceived: 20 } });
     t.fresh([s], [], at(0));
     t.open([enrich(s)], 0, false);
-    expect(t.gone([s], [], at(5000, 5010), 4000, unseen)).toEqual([]);
-    expect(t.gone([], [], at(6000), 5100, unseen)).toEqual([]); // behind 5010 + 250: still waiting
+    expect(t.gone([s], [], at(5000, 5010), feed(4000), unseen)).toEqual([]);
+    expect(t.gone([], [], at(6000), feed(5100), unseen)).toEqual([]); // behind 5010 + 250: still waiting
     expect(t.waiting).toBe(1);
     const [closed] = t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final, rqueue: 1 }, atMs: 5400 }], unseen, at(7000));
     expect(closed).toMatchObject({ flow: { endedBy: 'notification', totals: { local: { bytes: 100 } } } });
-    expect(t.gone([], [], at(8000), 8000, unseen)).toEqual([]);
+    expect(t.gone([], [], at(8000), feed(8000), unseen)).toEqual([]);
     expect(t.counts.missed).toBe(0);
   });
 
-  it('gone from a dump and no notification when the listener has read past it: closed with the last counters, counted missed', () => {
+  it('gone from a dump with no loss since: it waits for its notification (its process may hold it yet); without a holder, the kernel sends none', () => {
+    const t = tracker();
+    const held = rec();
+    const kernels = rec();
+    t.open([enrich(held), enriched(kernels, 'egress', undefined, undefined, undefined, undefined, undefined, { code: 'process_not_found', message: 'x' })], 0, false);
+    expect(t.gone([held, kernels], [], at(5000, 5010), feed(5000), unseen)).toEqual([]);
+    const evs = t.gone([], [], at(60_000), feed(60_000), unseen);
+    expect(kinds(evs)).toEqual([`closed:${kernels.key}`]);
+    expect(closedOf(evs)?.flow.reason).toMatch(/none was lost: no process socketwatch could see held it — the kernel sends none for its own sockets/);
+    expect([t.waiting, t.counts.missed]).toEqual([1, 0]);
+  });
+
+  it('gone from a dump, a loss since, and no notification when the listener has read past it: closed with the last counters, counted missed', () => {
     const t = tracker();
     const s = rec({ counters: { bytesSent: 10, bytesRetrans: 0, bytesReceived: 20 } });
     t.open([enrich(s)], 0, false);
-    expect(t.gone([s], [], at(5000, 5010), 5000, unseen)).toEqual([]);
-    const [closed] = t.gone([], [], at(6000), 5300, unseen);
+    expect(t.gone([s], [], at(5000, 5010), feed(5000), unseen)).toEqual([]);
+    const [closed] = t.gone([], [], at(6000), feed(5300, 2), unseen);
     expect(closed).toMatchObject({ kind: 'closed', flow: { endedBy: 'dump', endMs: 5010, totals: { local: { bytes: 10 }, remote: { bytes: 20 } } } });
     expect(t.counts.missed).toBe(1);
     // The notification after all (it cannot come, but if it did): nothing more.
     expect(t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: final }, atMs: 6500 }], unseen, at(7000))).toEqual([]);
+  });
+
+  it('a loss counted while the dump that last listed a socket ran is its loss too; one before that dump began is not', () => {
+    const t = tracker();
+    const [s, old] = [rec(), rec()];
+    t.open([enrich(s!), enrich(old!)], 1000, false);
+    t.gone([], [], at(1000), feed(1000, 1, 0), unseen); // the dump listed both; a loss was counted meanwhile
+    expect(t.gone([s!], [], at(2000), feed(2000, 1, 1), unseen)).toEqual([]);
+    expect(kinds(t.gone([], [], at(3000), feed(3000, 1, 1), unseen))).toEqual([`closed:${s!.key}`]);
+    expect(t.counts.missed).toBe(1);
+    // Listed alive after that loss: its notification cannot have been the one lost, so it is waited for.
+    expect(t.gone([old!], [], at(4000), feed(4000, 1, 1), unseen)).toEqual([]);
+    expect(t.gone([], [], at(60_000), feed(60_000, 1, 1), unseen)).toEqual([]);
+    expect(t.waiting).toBe(1);
   });
 
   it('seen alive, then in TIME_WAIT with no notification (the listener was down): closed from the dump once its watermark passes, and once only', () => {
@@ -134,26 +173,26 @@ describe('FlowTracker', () => {
     const s = rec({ counters: final });
     t.open([enrich(s)], 1000, false);
     const row = { ...s, state: TcpState.TIME_WAIT, timer: 3 }; // the same cookie: the table reports it as ended, not gone
-    expect(t.gone([], [row], at(2000, 2002), 1500, unseen)).toEqual([]); // waiting for the notification
+    expect(t.gone([], [row], at(2000, 2002), feed(1500), unseen)).toEqual([]); // waiting for the notification
     expect(t.directions().egress).toBe(0);
-    const [closed] = t.gone([], [], at(3000), 9000, unseen);
+    const [closed] = t.gone([], [], at(3000), feed(9000, 1), unseen); // the listener restarted meanwhile
     expect(closed).toMatchObject({ kind: 'closed', flow: { startMs: 1000, endMs: 2002, endedBy: 'dump' } });
     expect(t.counts.missed).toBe(1);
-    expect(t.gone([row], [], at(62_000), 62_000, unseen)).toEqual([]);
+    expect(t.gone([row], [], at(62_000), feed(62_000, 1), unseen)).toEqual([]);
   });
 
   it('without notifications (watermark +Infinity), gone means closed at once', () => {
     const t = tracker({ watching: false });
     const s = rec();
     t.open([enrich(s)], 0, false);
-    expect(kinds(t.gone([s], [], at(1000), Infinity, unseen))).toEqual([`closed:${s.key}`]);
+    expect(kinds(t.gone([s], [], at(1000), feed(Infinity, Infinity), unseen))).toEqual([`closed:${s.key}`]);
   });
 
   it('TIME_WAIT sockets that expire (no notification ever comes for them) close at once and are not missed ones', () => {
     const t = tracker();
     const row = tw(rec());
     t.open([enrich(row)], 0, true);
-    const [closed] = t.gone([row], [], at(60_000), 0, unseen);
+    const [closed] = t.gone([row], [], at(60_000), feed(0), unseen);
     expect(closed?.kind === 'closed' && closed.flow.reason).toMatch(/TIME_WAIT or SYN_RECV entry/);
     expect(t.counts.missed).toBe(0);
   });
@@ -163,7 +202,7 @@ describe('FlowTracker', () => {
     const ended = (p: Partial<SocketRecord>, c: Partial<TcpCounters>, row?: Partial<SocketRecord>, atMs = 1000): SocketEvent | undefined => {
       const s = rec({ state: TcpState.CLOSE, ...p, counters: { ...final, ...c } });
       t.open([enrich(s)], 0, false);
-      if (row) t.gone([], [Object.assign(s, { timer: 3, state: TcpState.TIME_WAIT, ...row })], at(900), 0, unseen);
+      if (row) t.gone([], [Object.assign(s, { timer: 3, state: TcpState.TIME_WAIT, ...row })], at(900), feed(0), unseen);
       return t.destroy([{ record: { ...s, state: TcpState.CLOSE, counters: { ...final, ...c }, rqueue: p.rqueue ?? 0 } }].map((d) => ({ ...d, atMs })), unseen, at(2000))[0];
     };
     const received = (e: SocketEvent | undefined): number | undefined => (e?.kind === 'closed' ? e.flow.totals.remote.bytes : undefined);
@@ -183,7 +222,7 @@ describe('FlowTracker', () => {
     t.open([enrich(s)], 0, false);
     const d: Destroyed = { record: { ...s, state: TcpState.CLOSE, counters: { ...final, bytesReceived: 200 } }, atMs: 1003 };
     expect(t.destroy([d], unseen, at(1000))).toEqual([]); // the row may be missing from this dump
-    expect(t.gone([], [], at(1000), 2000, unseen)).toEqual([]); // and it is not taken for missed meanwhile
+    expect(t.gone([], [], at(1000), feed(2000), unseen)).toEqual([]); // and it is not taken for missed meanwhile
     Object.assign(s, { state: TcpState.FIN_WAIT2, timer: 3 }); // the next dump shows this end died before the FIN
     const [closed] = t.destroy([], unseen, at(2000));
     expect(closed?.kind === 'closed' && closed.flow.totals.remote.bytes).toBe(200);
@@ -249,7 +288,7 @@ describe('FlowTracker', () => {
     // Next dump: the accepted connection on the same 4-tuple (a new cookie), the request gone.
     const conn = { ...req, key: 123_456, state: TcpState.ESTABLISHED, inode: 9 };
     expect(t.fresh([conn], [], at(2000), [req])).toEqual([conn]);
-    expect(t.gone([req], [], at(2000), Infinity, unseen)).toEqual([]);
+    expect(t.gone([req], [], at(2000), feed(Infinity, Infinity), unseen)).toEqual([]);
     // One that is still in setup a poll later is a socket of its own; when its connection comes, it vanishes into it.
     const slow = rec({ state: TcpState.SYN_RECV, inode: 0, uid: 0 });
     t.fresh([slow], [], at(3000));
@@ -257,7 +296,7 @@ describe('FlowTracker', () => {
     t.open([enrich(slow, 'ingress')], 4000, false);
     const slowConn = { ...slow, key: 654_321, state: TcpState.ESTABLISHED, inode: 10 };
     expect(t.fresh([slowConn], [], at(5000), [slow])).toEqual([slowConn]);
-    expect(t.gone([slow], [], at(5000), Infinity, unseen)).toEqual([]);
+    expect(t.gone([slow], [], at(5000), feed(Infinity, Infinity), unseen)).toEqual([]);
     expect(t.directions().ingress).toBe(0);
     // A one-shot run reports a request at once.
     expect(tracker({ holdRequests: false }).fresh([req], [], at(1000))).toEqual([req]);
@@ -267,8 +306,8 @@ describe('FlowTracker', () => {
     const t = tracker();
     const r = rec({ state: TcpState.CLOSE, counters: final, rqueue: 1 });
     const row = tw(r);
-    t.fresh([row], [], at(1000, 1005));
-    expect(kinds(t.gone([], [], at(3000), 2100, unseen))).toEqual([`closed:${row.key}`]);
+    t.fresh([row], [], at(1000, 1005), [], false, feed(900));
+    expect(kinds(t.gone([], [], at(3000), feed(2100, 1), unseen))).toEqual([`closed:${row.key}`]);
     t.fresh([], [{ record: r, atMs: 4000 }], at(4000));
     expect(t.destroy([{ record: r, atMs: 4000 }], unseen, at(4000))).toEqual([]);
     expect(t.counts).toMatchObject({ missed: 1, late: 1 });

@@ -2,7 +2,6 @@
 // frames, restarts it when it dies or hangs, and keeps count of what was lost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { monotonicMs } from '../../core/clock.js';
 import type { Destroyed } from '../../core/flows.js';
 import type { Transport } from '../../core/model.js';
 import type { Family } from '../socket-source.js';
@@ -30,9 +29,11 @@ export interface FeedStats {
   malformed: number;
 }
 
-/** What arrived since the last drain. */
+/** What arrived since the last drain, and the listener's state (core/flows.ts FeedState). */
 export interface Drained {
   readonly destroyed: Destroyed[];
+  /** Grows with every event that can lose notifications: drops, overflows, restarts, giving up. */
+  readonly losses: number;
   /**
    * Every notification the kernel queued before this time (CLOCK_MONOTONIC
    * ms) has been handed over: a socket destroyed earlier whose notification
@@ -85,6 +86,8 @@ export class DestroyFeed {
   #healthy = false;
   /** No more notifications will come: the listener could not be started again. */
   #gaveUp = false;
+  /** Restarted listeners that have subscribed again. */
+  #resubscribed = 0;
   #watermark = -Infinity;
   /** The current child's drop counter as last reported. */
   #childLost = 0;
@@ -105,10 +108,20 @@ export class DestroyFeed {
     return new Promise((resolve) => this.#spawn(resolve));
   }
 
+  /**
+   * Grows with every event that can lose notifications: a drop, an overflow,
+   * the listener dying — and again when its successor has subscribed, for a
+   * socket destroyed in between is not notified either (core/flows.ts).
+   */
+  get losses(): number {
+    const { lost, overflows, restarts } = this.stats;
+    return this.#gaveUp ? Infinity : lost + overflows + restarts + this.#resubscribed;
+  }
+
   drain(): Drained {
     const destroyed = this.#queue;
     this.#queue = [];
-    return { destroyed, watermark: this.#gaveUp ? Infinity : this.#watermark };
+    return { destroyed, watermark: this.#gaveUp ? Infinity : this.#watermark, losses: this.losses };
   }
 
   close(): void {
@@ -217,6 +230,7 @@ export class DestroyFeed {
         this.stats.overflows++;
         break;
       case FrameKind.READY:
+        if (this.stats.restarts > this.#resubscribed) this.#resubscribed++;
         this.#healthy = true;
         this.#backoffMs = 100;
         first({ ok: true, recvBufferSize: Number(body.toString()) });
@@ -229,8 +243,3 @@ export class DestroyFeed {
   }
 }
 
-/** A feed that is not there: nothing will be notified, so nothing is waited for. */
-export const NO_FEED: Drained = { destroyed: [], watermark: Infinity };
-
-/** For callers with a clock: now, on the clock the feed's times are on. */
-export const feedClock = monotonicMs;
