@@ -14,7 +14,6 @@ import { openSockDiagSocket } from '../dist/sources/netlink/netlink-socket.js';
 const runs = Number(process.argv[2] ?? 7);
 // [name, read size, SO_RCVBUF, ask for tcp_info counters]
 const settings = [
-  ['peek (package default)', 0, 0],
   ['4 KiB reads', 4096, 0],
   ['8 KiB reads', 8192, 0],
   ['16 KiB reads', 16384, 0],

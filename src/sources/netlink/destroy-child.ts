@@ -22,7 +22,7 @@ process.stdin.on('end', () => process.exit(0)).resume(); // so is this: it close
 
 try {
   const sys = await import('./sys.js');
-  const { fd, granted } = sys.openMulticast(NETLINK_SOCK_DIAG, groups, Number(bufferArg));
+  const { fd, granted } = sys.openNetlink(NETLINK_SOCK_DIAG, groups, Number(bufferArg));
   // One notification per datagram (~400 bytes with tcp_info): one buffer, reused.
   const buf = Buffer.alloc(64 * 1024);
   let dropped = 0;
@@ -40,9 +40,10 @@ try {
         overflowed = true;
         continue;
       }
-      const stamped = Buffer.allocUnsafe(8 + r.length);
+      const length = Math.min(r.length, buf.length); // a cut one fails to decode, and is counted malformed
+      const stamped = Buffer.allocUnsafe(8 + length);
       stamped.writeDoubleLE(emptyAt, 0); // when it was read, on the parent's clock too (core/clock.ts)
-      buf.copy(stamped, 8, 0, r.length);
+      buf.copy(stamped, 8, 0, length);
       out.push(frame(FrameKind.DATAGRAM, stamped));
     }
     const total = sys.drops(fd);

@@ -3,7 +3,10 @@
 // no install script). The one module that imports koffi; loaded only by the
 // code that needs it. Every call returns a value or throws a SysError naming
 // the call and the errno — koffi itself never aborts the process, unlike the
-// `netlink` package's poll handler (kernel-notes.md §9.1).
+// `netlink` package's poll handler (kernel-notes.md §9.1), which socketwatch
+// no longer uses.
+import { closeSync, openSync } from 'node:fs';
+import { getSystemErrorMap } from 'node:util';
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
@@ -14,6 +17,8 @@ const getsockopt = libc.func('int getsockopt(int fd, int level, int name, _Out_ 
 const recv = libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
 const closeFd = libc.func('int close(int fd)');
 const dup2Fd = libc.func('int dup2(int oldfd, int newfd)');
+const send = libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)');
+const setnsFd = libc.func('int setns(int fd, int nstype)');
 
 // include/linux/socket.h, include/uapi/asm-generic/socket.h, include/uapi/linux/netlink.h
 const AF_NETLINK = 16;
@@ -27,41 +32,50 @@ const SO_MEMINFO = 55;
 /** SK_MEMINFO_DROPS: the 9th u32 of SO_MEMINFO (include/uapi/linux/sock_diag.h). */
 const SK_MEMINFO_DROPS = 8;
 const MSG_DONTWAIT = 0x40;
+const MSG_TRUNC = 0x20;
+const CLONE_NEWNET = 0x4000_0000;
 
 const ERRNO_NAMES = new Map(Object.entries(koffi.os.errno).map(([name, n]) => [n, name]));
+/** errno -> [name, text] as Node says them (libuv's: 'permission denied'). */
+const SYSTEM_ERRORS = getSystemErrorMap();
 
-/** A failed system call: which, and the errno's name (EACCES, ENOBUFS, …). */
+/** A failed system call: which, the errno's name (EACCES, ENOBUFS, …) and what it means. */
 export class SysError extends Error {
   override readonly name = 'SysError';
   constructor(
     readonly call: string,
     readonly code: string,
+    text?: string,
   ) {
-    super(`${call}: ${code}`);
+    super(`${call}: ${text ? `${text} (${code})` : code}`);
   }
 }
 
 function fail(call: string): never {
   const n = koffi.errno();
-  throw new SysError(call, ERRNO_NAMES.get(n) ?? `errno ${n}`);
+  const [name, text] = SYSTEM_ERRORS.get(-n) ?? [ERRNO_NAMES.get(n) ?? `errno ${n}`, undefined];
+  throw new SysError(call, name, text);
 }
 
 /**
- * A non-blocking NETLINK_SOCK_DIAG (or other netlink) socket bound to these
- * multicast groups (each below 32, as sock_diag's are). Asks for a receive
- * buffer of `rcvbuf` bytes with SO_RCVBUFFORCE (root: past
- * net.core.rmem_max), else SO_RCVBUF (capped at rmem_max); returns what the
- * kernel granted (it doubles the request).
+ * A non-blocking netlink socket of `protocol`, in the calling thread's network
+ * namespace (see inNetns), bound to these multicast groups (each below 32, as
+ * sock_diag's are; none: the kernel binds it at the first send). Asks for a
+ * receive buffer of `rcvbuf` bytes (0: the default) with SO_RCVBUFFORCE
+ * (root: past net.core.rmem_max), else SO_RCVBUF (capped at rmem_max);
+ * returns what the kernel granted (it doubles the request).
  */
-export function openMulticast(protocol: number, groups: readonly number[], rcvbuf: number): { fd: number; granted: number } {
+export function openNetlink(protocol: number, groups: readonly number[], rcvbuf: number): { fd: number; granted: number } {
   const fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) as number;
   if (fd < 0) fail('socket(AF_NETLINK)');
   try {
-    // struct sockaddr_nl: u16 nl_family, u16 pad, u32 nl_pid (0: the kernel picks), u32 nl_groups (bit g-1 for group g)
-    const addr = Buffer.alloc(12);
-    addr.writeUInt16LE(AF_NETLINK, 0);
-    addr.writeUInt32LE(groups.reduce((mask, g) => (mask | (1 << (g - 1))) >>> 0, 0), 8);
-    if ((bind(fd, addr, addr.length) as number) < 0) fail('bind(sockaddr_nl)');
+    if (groups.length > 0) {
+      // struct sockaddr_nl: u16 nl_family, u16 pad, u32 nl_pid (0: the kernel picks), u32 nl_groups (bit g-1 for group g)
+      const addr = Buffer.alloc(12);
+      addr.writeUInt16LE(AF_NETLINK, 0);
+      addr.writeUInt32LE(groups.reduce((mask, g) => (mask | (1 << (g - 1))) >>> 0, 0), 8);
+      if ((bind(fd, addr, addr.length) as number) < 0) fail('bind(sockaddr_nl)');
+    }
     if (rcvbuf > 0) {
       const value = Buffer.alloc(4);
       value.writeInt32LE(Math.min(rcvbuf, 0x3fff_ffff));
@@ -71,6 +85,54 @@ export function openMulticast(protocol: number, groups: readonly number[], rcvbu
   } catch (err) {
     closeFd(fd);
     throw err;
+  }
+}
+
+/** This thread's own network namespace, opened once: where inNetns comes back to. */
+let home: number | undefined;
+
+/**
+ * Runs `fn` with the calling thread in the network namespace at `path` (a
+ * /proc/<pid>/ns/net link or a bind mount of one): sockets `fn` makes belong
+ * to that namespace for good. setns(2) moves only the calling thread, and
+ * JavaScript runs nothing else on it meanwhile; the thread is back in its own
+ * namespace before this returns or throws — if it cannot get back (it cannot
+ * fail where entering succeeded, but if it did), NetnsStuckError says so and
+ * the process must not go on making sockets.
+ */
+export function inNetns<T>(path: string, fn: () => T): T {
+  home ??= openSync('/proc/thread-self/ns/net', 'r');
+  const target = openSync(path, 'r');
+  try {
+    if ((setnsFd(target, CLONE_NEWNET) as number) < 0) fail(`setns(${path})`);
+  } finally {
+    closeSync(target);
+  }
+  try {
+    return fn();
+  } finally {
+    if ((setnsFd(home, CLONE_NEWNET) as number) < 0) {
+      const n = koffi.errno();
+      throw new NetnsStuckError(ERRNO_NAMES.get(n) ?? `errno ${n}`);
+    }
+  }
+}
+
+/** The thread could not return to its own network namespace. */
+export class NetnsStuckError extends Error {
+  override readonly name = 'NetnsStuckError';
+  constructor(code: string) {
+    super(`cannot return to socketwatch's own network namespace (setns: ${code})`);
+  }
+}
+
+/** send(2) of one whole message on a netlink socket. */
+export function sendAll(fd: number, msg: Buffer): void {
+  for (;;) {
+    const n = Number(send(fd, msg, msg.length, 0));
+    if (n === msg.length) return;
+    if (n >= 0) throw new SysError('send', `short write (${n} of ${msg.length} bytes)`);
+    if (ERRNO_NAMES.get(koffi.errno()) !== 'EINTR') fail('send');
   }
 }
 
@@ -86,15 +148,20 @@ export type Received =
   | { readonly kind: 'empty' } // EAGAIN: nothing queued now
   | { readonly kind: 'overflow' }; // ENOBUFS: the kernel dropped datagrams; the socket goes on
 
-/** One recv(MSG_DONTWAIT) into `buf`. A datagram longer than `buf` is cut (netlink: its tail is lost). */
+/**
+ * One recv(MSG_DONTWAIT | MSG_TRUNC) into `buf`. A datagram longer than `buf`
+ * is cut (netlink: its tail is lost); `length` is then its whole length,
+ * more than `buf.length`.
+ */
 export function receive(fd: number, buf: Buffer): Received {
-  const n = Number(recv(fd, buf, buf.length, MSG_DONTWAIT));
-  if (n >= 0) return { kind: 'datagram', length: n };
-  const code = ERRNO_NAMES.get(koffi.errno());
-  if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return { kind: 'empty' };
-  if (code === 'ENOBUFS') return { kind: 'overflow' };
-  if (code === 'EINTR') return receive(fd, buf);
-  throw new SysError('recv', code ?? 'unknown errno');
+  for (;;) {
+    const n = Number(recv(fd, buf, buf.length, MSG_DONTWAIT | MSG_TRUNC));
+    if (n >= 0) return { kind: 'datagram', length: n };
+    const code = ERRNO_NAMES.get(koffi.errno());
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return { kind: 'empty' };
+    if (code === 'ENOBUFS') return { kind: 'overflow' };
+    if (code !== 'EINTR') throw new SysError('recv', code ?? 'unknown errno');
+  }
 }
 
 /** Datagrams the kernel dropped for this socket since it was made (sk_drops: a netlink overrun counts one per datagram). */
@@ -104,9 +171,14 @@ export function drops(fd: number): number {
   return out.readUInt32LE(SK_MEMINFO_DROPS * 4);
 }
 
-/** Calls `onReadable` from the event loop whenever `fd` is readable (libuv's poll on the raw fd). */
-export function watchReadable(fd: number, onReadable: () => void): { close(): void } {
+/**
+ * Calls `onReadable` from the event loop whenever `fd` is readable (libuv's
+ * poll on the raw fd). `keepAlive` false: the watch alone does not keep the
+ * process running.
+ */
+export function watchReadable(fd: number, onReadable: () => void, keepAlive = true): { close(): void } {
   const handle = koffi.node.poll(fd, { readable: true }, () => onReadable());
+  if (!keepAlive) handle.unref();
   return { close: () => handle.close() };
 }
 
