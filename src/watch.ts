@@ -113,6 +113,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     if (!(err instanceof ResolverClosedError)) deps.warn(`the initial /proc scan failed: ${(err as Error).message}`);
   });
   let failures = 0;
+  /** The namespaces the last dump covered. */
+  let dumpedNetns = new Set<number>();
   let events = 0;
   const queue = new OutputQueue<{ meta: PollMeta; ctx: PollContext; datagrams: number; final: boolean }>({
     maxEvents: opts.queueEvents,
@@ -154,7 +156,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     // closed sockets must be told from dumps (no notifications). A one-shot run
     // closes nothing: it needs them only for a snapshot of flows.
     const counters = opts.once ? opts.events.flow : wantsEnds && (!deps.feed?.healthy || tracker.countersDue(mono));
-    const lossesBefore = deps.feed?.losses ?? Infinity;
+    const lossesBefore = deps.feed?.losses() ?? NO_FEED.before;
     let dump;
     try {
       dump = await deps.source.dump({ counters });
@@ -175,7 +177,12 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const { destroyed, watermark, losses } = deps.feed?.drain() ?? { destroyed: [], ...NO_FEED };
     const feed = { watermark, losses, before: lossesBefore };
 
-    const diff = table.apply(dump.cursor(), counters);
+    const diff = table.apply(dump.cursor(), counters, dump.skipped);
+    // A namespace's first dump is its inventory, as the run's first is everyone's.
+    const firstSeen = new Set<number>();
+    for (const p of dump.parts) if (!dumpedNetns.has(p.netns)) firstSeen.add(p.netns);
+    dumpedNetns = new Set([...dump.parts.map((p) => p.netns), ...dump.skipped]);
+    const inventory = (s: SocketRecord): boolean => seq === 1 || firstSeen.has(s.netns);
     // Let go of the dump now: its datagrams (~30 MB of malloc'd buffers at
     // 100,000 sockets) would otherwise live through the write and the pause,
     // out of reach of the collection after the poll.
@@ -185,7 +192,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     listeners.sweep(mono);
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
-    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, seq === 1, feed);
+    const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, inventory, feed);
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,
@@ -218,7 +225,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       const openedNow = new Set(outcome.sockets.map((e) => e.socket.key));
       const unseen = (r: SocketRecord): EnrichedSocket => deps.enricher.unseen(r, listeners);
       const socketEvents: SocketEvent[] = [
-        ...tracker.open(outcome.sockets, mono, seq === 1),
+        ...tracker.open(outcome.sockets, mono, inventory),
         ...tracker.destroy(destroyed, unseen, times),
         ...tracker.gone(diff.closed, diff.ended, times, feed, unseen),
         ...tracker.report(mono, openedNow, opts.once && opts.events.flow),

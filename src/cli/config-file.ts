@@ -30,6 +30,7 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   ipv4: ['ipv4', 'boolean'],
   ipv6: ['ipv6', 'boolean'],
   'proc-root': ['procRoot', 'string'],
+  netns: ['netns', 'string'],
   'reverse-lookup': ['reverseLookup', 'boolean'],
   'success-ttl': ['successTtl', 'duration'],
   'failure-ttl': ['failureTtl', 'duration'],

@@ -1,7 +1,7 @@
 // The composition root: the only place that knows argv, env, the TTY, exit
 // codes and signals, and that builds every real dependency.
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +19,9 @@ import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
 import { LocalProcessResolver } from '../sources/procfs/process-resolver.js';
+import { nodeProcFs } from '../sources/procfs/proc-fs.js';
+import { NetnsDirectory, type Namespace } from '../sources/netns/directory.js';
+import { NamespaceSource, type Watched } from '../sources/netns/namespace-source.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
@@ -154,29 +157,104 @@ function userSources(procRoot: string): UserSources {
   };
 }
 
-function buildSource(config: Config, warn: (message: string) => void): SocketSource {
+/** The dump source, and the namespaces it watches (a live run: one socket per namespace). */
+interface Source {
+  readonly source: SocketSource;
+  readonly namespaces: NamespaceSource | undefined;
+}
+
+async function buildSource(config: Config, warn: (message: string) => void, processes: LocalProcessResolver): Promise<Source> {
   if (config.replay !== undefined) {
     try {
-      return new ReplaySource(config.replay);
+      return { source: new ReplaySource(config.replay), namespaces: undefined };
     } catch (err) {
       if (err instanceof RecordingError) throw new UsageError(`--replay: ${err.message}`);
       throw err;
     }
   }
-  const live = new NetlinkSource({
-    families: config.families,
-    transports: config.transports,
-    timeoutMs: DUMP_TIMEOUT_MS,
-    maxRedo: 3,
+  const host = await import('../sources/netns/host.js');
+  const ownInode = host.ownNetnsInode();
+  const hostRoot = resolve(config.procRoot, '..');
+  const bindDirs = [
+    { path: join(hostRoot, 'run', 'netns'), named: true },
+    { path: join(hostRoot, 'run', 'docker', 'netns'), named: false },
+  ];
+  const scope = netnsScope(config, ownInode, warn);
+  const directory = scope === 'all' ? new NetnsDirectory({ proc: nodeProcFs(config.procRoot), host: host.hostFs, bindDirs }) : undefined;
+  // Our own namespace, named when `ip netns exec` put us in a named one.
+  const own: Namespace = { inode: ownInode, name: host.bindName(ownInode, bindDirs), paths: [], pids: [process.pid] };
+  const namespaces = new NamespaceSource({
+    own,
+    discover: directory && (() => directory.refresh(processes.pids())),
+    enter: host.enterNamespace,
+    release: host.releaseNamespace,
+    source: (ns) =>
+      new NetlinkSource({
+        families: config.families,
+        transports: config.transports,
+        timeoutMs: DUMP_TIMEOUT_MS,
+        maxRedo: 3,
+        warn,
+        netns: ns.inode,
+        open: (on) => openSockDiagSocket({ msgBufferSize: DUMP_READ_BYTES, recvBufferSize: 0, netns: ns.fd }, on),
+      }),
     warn,
-    open: (on) => openSockDiagSocket({ msgBufferSize: DUMP_READ_BYTES, recvBufferSize: 0 }, on),
   });
-  if (config.record === undefined) return live;
+  if (config.record === undefined) return { source: namespaces, namespaces };
   try {
-    return new RecordingSource(live, config.record);
+    return { source: new RecordingSource(namespaces, config.record), namespaces };
   } catch (err) {
     throw new UsageError(`--record ${config.record} cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a file path in an existing directory`);
   }
+}
+
+/**
+ * The host's network namespace (the kernel's first): kthreadd's (pid 2 —
+ * kernel threads never leave it), else pid 1's (which a sandbox may keep
+ * from us); undefined when neither may be read (we are not root).
+ */
+function hostNetns(procRoot: string): number | undefined {
+  for (const pid of ['2', '1']) {
+    try {
+      if (pid === '2' && !readFileSync(join(procRoot, pid, 'stat'), 'latin1').includes('(kthreadd)')) continue;
+      const inode = Number(/^net:\[(\d+)\]$/.exec(readlinkSync(join(procRoot, pid, 'ns', 'net')))?.[1]);
+      if (inode > 0) return inode;
+    } catch {
+      // not there, or not ours to read
+    }
+  }
+  return undefined;
+}
+
+/** CAP_SYS_ADMIN in this process's effective set: what setns(2) into another network namespace needs. */
+function maySetns(): boolean {
+  try {
+    const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 21n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which namespaces to watch. Asked for: as asked, if it may enter them.
+ * Not said: every namespace when socketwatch may enter them and runs in the
+ * host's (the kernel's first) — the host's view, containers included; else its own: a
+ * process started inside a namespace (ip netns exec, a container's own
+ * network) watches that one, as asked by where it was started.
+ */
+function netnsScope(config: Config, ownInode: number, warn: (message: string) => void): 'all' | 'self' {
+  if (config.netns === 'self') return 'self';
+  const may = maySetns();
+  if (config.netns === 'all') {
+    if (may) return 'all';
+    warn("--netns all: entering other network namespaces needs CAP_SYS_ADMIN (root); watching only socketwatch's own");
+    return 'self';
+  }
+  if (hostNetns(config.procRoot) !== ownInode) return 'self';
+  if (may) return 'all';
+  warn("watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want");
+  return 'self';
 }
 
 /** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */
@@ -189,11 +267,20 @@ function bootId(procRoot: string): string {
 }
 
 /** Destroy notifications, when closed sockets or flows are wanted from a live kernel; undefined otherwise. */
-async function startFeed(config: Config, warn: (message: string) => void): Promise<DestroyFeed | undefined> {
-  if (config.once || config.replay !== undefined || !(config.events.closed || config.events.flow)) return undefined;
-  const feed = new DestroyFeed({ families: config.families, transports: config.transports, recvBufferSize: DESTROY_BUFFER_BYTES, warn });
+async function startFeed(config: Config, warn: (message: string) => void, namespaces: NamespaceSource | undefined): Promise<DestroyFeed | undefined> {
+  if (config.once || namespaces === undefined || !(config.events.closed || config.events.flow)) return undefined;
+  const own = namespaces.own.inode;
+  const feed = new DestroyFeed({ families: config.families, transports: config.transports, recvBufferSize: DESTROY_BUFFER_BYTES, netns: own, warn });
   const started = await feed.start();
-  if (started.ok) return feed;
+  if (started.ok) {
+    // Each namespace's closes are told only there: the listener subscribes in each, through our fd on it.
+    const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
+    namespaces.onChange((added, removed) => {
+      feed.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));
+      feed.unwatch(removed.map((ns) => ns.inode));
+    });
+    return feed;
+  }
   feed.close();
   warn(`destroy notifications are not available (${started.reason}): closed sockets are found by polling, and connections shorter than --period are missed`);
   return undefined;
@@ -246,14 +333,14 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   signals = early.length;
   takeOver();
   const notices = new Notices(config.quiet);
-  const source = buildSource(config, notices.say);
   const processes = LocalProcessResolver.forRoot(config.procRoot);
+  const { source, namespaces } = await buildSource(config, notices.say, processes);
   // A stop is heard within a fraction of a second whatever /proc costs: the lookup under way ends, the last polls read only the table.
   stop.signal.addEventListener('abort', () => processes.interrupt(), { once: true });
   if (stop.signal.aborted) processes.interrupt();
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
   const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns, config.once);
-  const feed = await startFeed(config, notices.say);
+  const feed = await startFeed(config, notices.say, namespaces);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =

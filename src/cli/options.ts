@@ -18,6 +18,7 @@ export interface RawOptions {
   readonly ipv4?: boolean;
   readonly ipv6?: boolean;
   readonly procRoot: string;
+  readonly netns?: string;
   readonly replay?: string;
   readonly record?: string;
   readonly reverseLookup?: boolean;
@@ -51,6 +52,12 @@ export interface Config {
   readonly format: FormatName;
   readonly families: readonly Family[];
   readonly procRoot: string;
+  /**
+   * --netns: every network namespace on the host, or socketwatch's own;
+   * undefined: not said — main.ts decides (all when it may enter the others
+   * and runs in the host's, else self).
+   */
+  readonly netns: 'all' | 'self' | undefined;
   readonly replay: string | undefined;
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
@@ -191,6 +198,9 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   if (raw.output !== undefined && raw.output.trim() === '') throw new UsageError('--output is empty; expected a file path');
   if (raw.output === undefined && ctx.explicit.has('outputEvery')) throw new UsageError('--output-every has no effect without --output');
   if (raw.fieldsUnderRoot && raw.field.length === 0) throw new UsageError('--fields-under-root has no effect without --field');
+  const netns = raw.netns?.trim().toLowerCase();
+  if (netns !== undefined && netns !== 'all' && netns !== 'self') throw new UsageError(`--netns "${raw.netns}" is not a choice; expected all (every network namespace on the host) or self (socketwatch's own)`);
+  if (netns !== undefined && raw.replay !== undefined) throw new UsageError('--netns cannot be used with --replay: a recording holds the namespaces it was recorded in');
 
   // Neither or both: both families, as ss does.
   const families: Family[] = raw.ipv4 === raw.ipv6 ? ['ipv4', 'ipv6'] : raw.ipv4 ? ['ipv4'] : ['ipv6'];
@@ -207,6 +217,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
+    netns,
     replay: raw.replay,
     record: raw.record,
     dns: dns && Object.freeze(dns),

@@ -58,26 +58,35 @@ export interface DumpTimes {
   readonly endMs: number;
 }
 
+/**
+ * Which new rows were there before socketwatch looked — the first dump's, and
+ * a namespace's first: true for all, or a test per socket.
+ */
+export type Inventory = boolean | ((s: SocketRecord) => boolean);
+
 /** What the notification listener says of itself at a poll. */
 export interface FeedState {
   /** Everything the kernel queued before this time has been handed over (+Infinity: nothing will come). */
   readonly watermark: number;
   /**
-   * A count that grows with every event that can lose notifications: the
-   * kernel dropping some (its buffer full), the listener dying or hanging.
-   * While it has not grown, no notification can have been lost.
+   * For a network namespace, a count that grows with every event that can
+   * lose notifications there: the kernel dropping some (a buffer full), the
+   * listener dying or hanging, its subscription there not yet in place.
+   * While it has not grown, no notification of that namespace can have been
+   * lost. +Infinity: none will come.
    */
-  readonly losses: number;
+  readonly losses: (netns: number) => number;
   /**
-   * The count when this poll's dump began: a socket it lists alive is
-   * destroyed later, so only losses beyond this one can be its (the count
+   * The counts when this poll's dump began: a socket it lists alive is
+   * destroyed later, so only losses beyond these can be its (the counts
    * after the dump may already hold a loss of a socket destroyed mid-dump).
    */
-  readonly before: number;
+  readonly before: (netns: number) => number;
 }
 
+const NEVER = (): number => Infinity;
 /** No listener: nothing will be notified, so nothing is waited for. */
-export const NO_FEED: FeedState = { watermark: Infinity, losses: Infinity, before: Infinity };
+export const NO_FEED: FeedState = { watermark: Infinity, losses: NEVER, before: NEVER };
 
 export interface FlowTrackerOptions {
   /** Interim flow reports this often; undefined: none. */
@@ -115,8 +124,9 @@ interface Live {
 /** Minisocks get no destroy notification: TIME_WAIT expiry and request sockets end silently. */
 const notified = (s: SocketRecord): boolean => !isTimeWaitRow(s) && s.state !== TcpState.SYN_RECV;
 
-export const tupleKey = (s: Pick<SocketRecord, 'transport' | 'localIp' | 'localPort' | 'remoteIp' | 'remotePort'>): string =>
-  `${s.transport}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`;
+/** A connection's 4-tuple — within its network namespace: the same one lives in many at once. */
+export const tupleKey = (s: Pick<SocketRecord, 'netns' | 'transport' | 'localIp' | 'localPort' | 'remoteIp' | 'remotePort'>): string =>
+  `${s.netns}|${s.transport}|${s.localIp}|${s.localPort}|${s.remoteIp}|${s.remotePort}`;
 
 /** A TIME_WAIT timer runs TCP_TIMEWAIT_LEN from the peer's FIN (include/net/tcp.h: 60 * HZ). */
 const TIMEWAIT_LEN_MS = 60_000;
@@ -126,7 +136,7 @@ const JIFFY_SLACK_MS = 10;
 const LOST = 'its destroy notification never came (dropped by the kernel, or the listener was down): learned from the socket table, counters as last seen';
 const UNNOTIFIED = 'no destroy notification came, and none was lost: no process socketwatch could see held it — the kernel sends none for its own sockets, and one held by a process socketwatch may not read is notified only when that lets go; learned from the socket table, counters as last seen';
 const EXPIRED = 'the kernel dropped its TIME_WAIT or SYN_RECV entry, which gets no destroy notification: learned from the socket table';
-const ZEROED = 'its own process aborted it (SO_LINGER 0): the kernel cleared its byte counters, and no dump had read them';
+const ZEROED = 'it was reset — aborted by its own process (SO_LINGER 0), or its connect() failed — and the kernel cleared its byte counters (tcp_disconnect), which no dump had read';
 
 export class FlowTracker {
   readonly #opts: FlowTrackerOptions;
@@ -152,7 +162,7 @@ export class FlowTracker {
   /** Vanished from a dump (or now a TIME_WAIT row): waiting for the notification; `losses`: the feed's count when last seen alive. */
   readonly #pendingGone = new Map<SocketKey, { live: Live; goneMs: number; notifiable: boolean; losses: number }>();
   /** The feed's losses when the previous poll's dump began (FeedState.before); undefined before the first. */
-  #lastBefore: number | undefined;
+  #lastBefore: FeedState['before'] | undefined;
   /** Notifications that need the next dump to tell whether the peer's FIN came (their TIME_WAIT row may not be in this one). */
   #deferred: Destroyed[] = [];
   /** Closed: cookie and 4-tuple -> forget after. Insertion order is time order. */
@@ -235,16 +245,17 @@ export class FlowTracker {
    * (which carry a new cookie when the socket was never dumped alive) are not
    * new sockets, and returns the rows that are.
    */
-  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = [], firstPoll = false, feed: FeedState = NO_FEED): SocketRecord[] {
+  fresh(opened: readonly SocketRecord[], destroyed: readonly Destroyed[], dump: DumpTimes, gone: readonly SocketRecord[] = [], inventory: Inventory = false, feed: FeedState = NO_FEED): SocketRecord[] {
     this.#forgetOld(dump.startMs);
-    // The first dump's rows were there before we looked: their notifications, if any, came long ago. They are the inventory.
-    const waits = this.#opts.watching && !firstPoll;
+    // The first dump's rows (of a namespace) were there before we looked: their notifications, if any, came long ago. They are the inventory.
+    const first = typeof inventory === 'function' ? inventory : () => inventory;
+    const waits = (s: SocketRecord): boolean => this.#opts.watching && !first(s);
     for (const d of destroyed) if (d.record.remotePort !== 0) this.#closedTuples.set(tupleKey(d.record), d.atMs + this.#opts.tombstoneMs);
     const out: SocketRecord[] = [];
     this.#settleRequests(opened, gone, out);
     for (const s of opened) {
       if (this.#closedKeys.has(s.key)) this.#silent.add(s.key); // listed by a dump after its notification came
-      else if (s.state === TcpState.SYN_RECV && s.transport === 'tcp' && this.#opts.holdRequests !== false && !firstPoll) this.#heldRequests.set(s.key, s);
+      else if (s.state === TcpState.SYN_RECV && s.transport === 'tcp' && this.#opts.holdRequests !== false && !first(s)) this.#heldRequests.set(s.key, s);
       else if (!isTimeWaitRow(s)) out.push(s);
       else {
         const tuple = tupleKey(s);
@@ -252,7 +263,7 @@ export class FlowTracker {
         if (this.#timeWaitTuples.has(tuple)) this.#reusedTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         else this.#timeWaitTuples.set(tuple, dump.startMs + this.#opts.tombstoneMs);
         if (this.#closedTuples.has(tupleKey(s))) this.#silent.add(s.key);
-        else if (waits) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs, losses: this.#baseline(feed) });
+        else if (waits(s)) this.#heldTimeWait.set(s.key, { record: s, seenMs: dump.endMs, losses: this.#baseline(feed, s) });
         else out.push(s); // the inventory, or no notifications: a TIME_WAIT row is a socket, as in Metricbeat
       }
     }
@@ -291,11 +302,12 @@ export class FlowTracker {
     }
   }
 
-  /** Step 2: the new sockets, enriched. `firstPoll`: they were there before we looked. */
-  open(sockets: readonly EnrichedSocket[], nowMs: number, firstPoll: boolean): SocketEvent[] {
+  /** Step 2: the new sockets, enriched. `inventory`: those that were there before we looked (their start is not known). */
+  open(sockets: readonly EnrichedSocket[], nowMs: number, inventory: Inventory): SocketEvent[] {
     if (this.#opts.flowPeriodMs !== undefined && this.#nextReportMs === undefined) this.#nextReportMs = nowMs + this.#opts.flowPeriodMs;
+    const first = typeof inventory === 'function' ? inventory : () => inventory;
     return sockets.map((socket) => {
-      this.#addLive({ socket, startMs: nowMs, complete: !firstPoll, id: undefined });
+      this.#addLive({ socket, startMs: nowMs, complete: !first(socket.socket), id: undefined });
       return { kind: 'opened', socket };
     });
   }
@@ -404,10 +416,10 @@ export class FlowTracker {
         continue;
       }
       if (this.#heldTimeWait.has(s.key)) continue; // decided below, from its time
-      this.#pend(s, dump.endMs, notified(s), this.#baseline(feed));
+      this.#pend(s, dump.endMs, notified(s), this.#baseline(feed, s));
     }
     // Seen alive, now in TIME_WAIT: closed as surely as if gone (only its notification can be late or lost).
-    for (const s of ended) this.#pend(s, dump.endMs, true, this.#baseline(feed));
+    for (const s of ended) this.#pend(s, dump.endMs, true, this.#baseline(feed, s));
     const events: SocketEvent[] = [];
     const deferred = new Set(this.#deferred.map((d) => d.record.key));
     const settled = (ms: number): boolean => feed.watermark >= ms + this.#opts.settleMs;
@@ -418,7 +430,7 @@ export class FlowTracker {
         if (!settled(p.goneMs)) continue;
         // With no loss since, the notification is still to come: its process holds the socket yet. Unless no
         // process ever did — the kernel's own sockets get no notification (sock_diag_broadcast_destroy needs sk_net_refcnt).
-        const mayBeLost = feed.watermark === Infinity || feed.losses > p.losses;
+        const mayBeLost = feed.watermark === Infinity || feed.losses(p.live.socket.socket.netns) > p.losses;
         const holderless = p.live.socket.process === undefined && p.live.socket.pool === undefined;
         if (!mayBeLost && !holderless) continue;
         reason = mayBeLost ? LOST : UNNOTIFIED;
@@ -435,7 +447,7 @@ export class FlowTracker {
         if (!gone.has(key)) this.#silent.add(key); // the notification came: the row is its afterlife
         continue;
       }
-      const mayBeLost = feed.watermark === Infinity || feed.losses > h.losses;
+      const mayBeLost = feed.watermark === Infinity || feed.losses(h.record.netns) > h.losses;
       if (!mayBeLost) {
         // Its notification is still to come (the process holds the socket yet), and it will report the connection;
         // a row that goes meanwhile (expired, or its tuple reused) leaves nothing to wait for.
@@ -459,9 +471,9 @@ export class FlowTracker {
     return events;
   }
 
-  /** The feed's losses before the last dump that listed alive what this one does not (the previous poll's). */
-  #baseline(feed: FeedState): number {
-    return this.#lastBefore ?? feed.before;
+  /** The feed's losses in `s`'s namespace before the last dump that listed alive what this one does not (the previous poll's). */
+  #baseline(feed: FeedState, s: SocketRecord): number {
+    return (this.#lastBefore ?? feed.before)(s.netns);
   }
 
   #pend(s: SocketRecord, goneMs: number, notifiable: boolean, losses: number): void {

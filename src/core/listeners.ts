@@ -17,7 +17,8 @@ export interface Listener {
 const WILDCARD = { ipv4: '0.0.0.0', ipv6: '::' } as const;
 
 /**
- * A TCP connection its own process aborted (close() with SO_LINGER 0):
+ * A TCP connection its own process aborted (close() with SO_LINGER 0), or
+ * whose connect() failed (refused, timed out):
  * tcp_disconnect zeroes the remote port (and the counters, and the local
  * address unless it was bound) but keeps the remote address. A listener's
  * remote address is the wildcard, so the two are never confused.
@@ -32,8 +33,12 @@ export function isListening(s: Pick<SocketRecord, 'state' | 'remotePort' | 'tran
 }
 const NONE: readonly Listener[] = [];
 
-/** TCP and UDP ports are separate spaces. A number, not text: looked up for every new socket. */
-const portKey = (s: Pick<SocketRecord, 'transport' | 'localPort'>): number => (s.transport === 'udp' ? 0x1_0000 : 0) + s.localPort;
+/**
+ * TCP and UDP ports are separate spaces, and so is each network namespace. A
+ * number, not text: looked up for every new socket (an nsfs inode is below
+ * 2^32, so this stays below 2^49).
+ */
+const portKey = (s: Pick<SocketRecord, 'netns' | 'transport' | 'localPort'>): number => s.netns * 0x2_0000 + (s.transport === 'udp' ? 0x1_0000 : 0) + s.localPort;
 
 /**
  * Listening sockets (UDP: bound, unconnected) by transport and local port,
@@ -70,8 +75,8 @@ export class ListenerTable {
     else this.#byPort.delete(portKey(s));
   }
 
-  /** Something listens on this socket's transport and local port. */
-  hasPort(s: Pick<SocketRecord, 'transport' | 'localPort'>): boolean {
+  /** Something listens on this socket's transport and local port, in its namespace. */
+  hasPort(s: Pick<SocketRecord, 'netns' | 'transport' | 'localPort'>): boolean {
     return this.#byPort.has(portKey(s));
   }
 

@@ -92,6 +92,18 @@ export interface SocketRecord {
   counters?: TcpCounters | undefined;
   /** Datagrams dropped on receive (SKMEMINFO, UDP). */
   drops?: number | undefined;
+  /**
+   * The network namespace the socket lives in: the inode of its nsfs file
+   * (/proc/<pid>/ns/net -> net:[inode]); 0 when not known (a recording).
+   * Addresses and ports mean something only within it.
+   */
+  readonly netns: number;
+  /**
+   * INET_DIAG_CGROUP_ID (Linux 5.7+): the id — the directory's inode — of
+   * the cgroup-v2 group the socket was created in; undefined for minisocks
+   * (TIME_WAIT, SYN_RECV) and older kernels.
+   */
+  readonly cgroupId: number | undefined;
 }
 
 /** The attributes a dump refreshes on a socket it already knows. */
@@ -103,6 +115,8 @@ export interface SocketCursor {
   next(): boolean;
   /** Identity of the current socket (cheap: two integer reads). */
   key(): SocketKey;
+  /** The network namespace of the current socket (SocketRecord.netns). */
+  netns(): number;
   /** idiag_state of the current socket (cheap: one byte). */
   state(): number;
   /** Its attributes only (counters, drops). */

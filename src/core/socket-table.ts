@@ -6,6 +6,8 @@ import { TcpState } from './tcp-states.js';
 /** A TIME_WAIT minisock: its own timer (3), or the state (a recording or test without timers). */
 export const isTimeWaitRow = (s: Pick<SocketRecord, 'state' | 'timer'>): boolean => s.timer === 3 || s.state === TcpState.TIME_WAIT;
 
+const NO_NAMESPACES: ReadonlySet<number> = new Set();
+
 export interface TableDiff {
   /** Sockets whose identity was not in the previous dump, in dump order. */
   readonly opened: SocketRecord[];
@@ -30,6 +32,8 @@ export interface TableDiff {
   readonly total: number;
   /** The dump's sockets by transport and state (for the summary), counted on the way. */
   readonly states: StateCounts;
+  /** The same, for each network namespace. */
+  readonly byNetns: ReadonlyMap<number, StateCounts>;
 }
 
 interface Entry {
@@ -58,23 +62,37 @@ export class SocketTable {
     })(this.#entries);
   }
 
-  /** `refresh`: also update known sockets' attributes (counters), for a dump that carries them. */
-  apply(cursor: SocketCursor, refresh = false): TableDiff {
+  /**
+   * `refresh`: also update known sockets' attributes (counters), for a dump
+   * that carries them. `skipped`: namespaces the dump could not cover this
+   * time — their sockets stand as last seen, not closed.
+   */
+  apply(cursor: SocketCursor, refresh = false, skipped: ReadonlySet<number> = NO_NAMESPACES): TableDiff {
     const generation = ++this.#generation;
     const opened: SocketRecord[] = [];
     const ended: SocketRecord[] = [];
     const released: Array<{ record: SocketRecord; inode: number }> = [];
     const adopted: SocketRecord[] = [];
     const states = newStateCounts();
+    const byNetns = new Map<number, StateCounts>();
+    let netns = -1;
+    let nsStates = states;
     let total = 0;
     while (cursor.next()) {
+      // Parts are per namespace: the counts switch once per part, not per socket.
+      if (cursor.netns() !== netns) {
+        netns = cursor.netns();
+        nsStates = byNetns.get(netns) ?? byNetns.set(netns, newStateCounts()).get(netns)!;
+      }
       const key = cursor.key();
       const entry = this.#entries.get(key);
       if (entry === undefined) {
         const record = cursor.decode();
         this.#entries.set(key, { record, seen: generation });
         opened.push(record);
-        states[stateSlot(record.transport, record.state)]!++;
+        const slot = stateSlot(record.transport, record.state);
+        states[slot]!++;
+        nsStates[slot]!++;
       } else if (entry.seen !== generation) {
         entry.seen = generation;
         const record = entry.record;
@@ -96,7 +114,9 @@ export class SocketTable {
           if (inode !== 0) adopted.push(record);
           record.inode = inode;
         }
-        states[stateSlot(record.transport, state)]!++;
+        const slot = stateSlot(record.transport, state);
+        states[slot]!++;
+        nsStates[slot]!++;
         if (record.transport === 'udp') {
           // Every UDP dump carries SKMEMINFO: the drop counter is always current (kernel-notes.md §3).
           record.drops = cursor.attributes().drops ?? record.drops;
@@ -112,12 +132,20 @@ export class SocketTable {
     const closed: SocketRecord[] = [];
     if (this.#entries.size > total) {
       for (const [key, entry] of this.#entries) {
-        if (entry.seen !== generation) {
-          closed.push(entry.record);
-          this.#entries.delete(key);
+        if (entry.seen === generation) continue;
+        const record = entry.record;
+        if (skipped.has(record.netns)) {
+          entry.seen = generation;
+          const slot = stateSlot(record.transport, record.state);
+          states[slot]!++;
+          (byNetns.get(record.netns) ?? byNetns.set(record.netns, newStateCounts()).get(record.netns)!)[slot]!++;
+          total++;
+          continue;
         }
+        closed.push(record);
+        this.#entries.delete(key);
       }
     }
-    return { opened, closed, ended, released, adopted, total, states };
+    return { opened, closed, ended, released, adopted, total, states, byNetns };
   }
 }

@@ -52,7 +52,7 @@ export function unseenReason(s: SocketRecord, direction: Direction): EnrichmentE
   if (isAborted(s)) {
     return {
       code: 'not_seen_alive',
-      message: 'the connection was reset by its own process (SO_LINGER 0) before any dump saw it: the kernel cleared its remote port and counters',
+      message: 'the connection was reset before any dump saw it — refused (a failed connect()) or aborted by its own process (SO_LINGER 0) — and the kernel cleared its remote port and counters',
     };
   }
   if (direction === 'ingress') return { code: 'not_seen_alive', message: 'the connection opened and closed between two dumps: its process is its listener\'s' };

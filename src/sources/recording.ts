@@ -17,6 +17,8 @@ interface RecordedPart {
   /** Absent in recordings made before UDP: tcp. */
   transport?: Transport;
   seq: number;
+  /** The network namespace's inode; absent in recordings of one namespace: 0. */
+  netns?: number;
   datagrams: string[]; // base64
 }
 
@@ -55,7 +57,7 @@ export class ReplaySource implements SocketSource {
     return Promise.resolve().then(() =>
       makeDump(
         parts.map((p) => {
-          const c = new DumpCollector(p.family, p.seq, p.transport ?? 'tcp');
+          const c = new DumpCollector(p.family, p.seq, p.transport ?? 'tcp', p.netns ?? 0);
           for (const d of p.datagrams) {
             const r = c.push(Buffer.from(d, 'base64'));
             if (r.kind === 'failed') throw new RecordingError(`${this.#path} line ${n + 2}: the recorded dump is malformed: ${r.error.message}`, { cause: r.error });
@@ -84,6 +86,7 @@ function checkPoll(v: unknown, path: string, n: number): RecordedPart[] {
     if (!FAMILIES.includes(part['family'])) bad(`part ${i} has family ${JSON.stringify(part['family'])}, expected "ipv4", "ipv6" or "inet"`);
     if (!TRANSPORTS.includes(part['transport'])) bad(`part ${i} has transport ${JSON.stringify(part['transport'])}, expected "tcp" or "udp"`);
     if (!Number.isInteger(part['seq'])) bad(`part ${i} has no integer "seq"`);
+    if (part['netns'] !== undefined && !(Number.isSafeInteger(part['netns']) && (part['netns'] as number) >= 0)) bad(`part ${i} has netns ${JSON.stringify(part['netns'])}, expected a namespace inode`);
     const datagrams = part['datagrams'];
     if (!Array.isArray(datagrams) || !datagrams.every((d) => typeof d === 'string')) bad(`part ${i} has no list of base64 "datagrams"`);
     return part as unknown as RecordedPart;
@@ -118,6 +121,7 @@ export class RecordingSource implements SocketSource {
         family: p.family,
         ...(p.transport === 'tcp' ? {} : { transport: p.transport }),
         seq: p.seq,
+        ...(p.netns === 0 ? {} : { netns: p.netns }),
         datagrams: p.datagrams.map((d) => d.toString('base64')),
       }));
       appendFileSync(this.#path, `${JSON.stringify({ parts })}\n`);

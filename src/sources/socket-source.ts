@@ -21,6 +21,11 @@ export interface Dump {
   readonly parts: readonly DumpPart[];
   /** Sockets in the dump (both families). */
   readonly sockets: number;
+  /**
+   * Network namespaces watched but not dumped this time (their dump failed):
+   * what is known of their sockets stands — they are not closed.
+   */
+  readonly skipped: ReadonlySet<number>;
   cursor(): SocketCursor;
 }
 
@@ -34,10 +39,13 @@ export interface SocketSource {
   close(): void;
 }
 
-export function makeDump(parts: readonly DumpPart[]): Dump {
+const NONE: ReadonlySet<number> = new Set();
+
+export function makeDump(parts: readonly DumpPart[], skipped: ReadonlySet<number> = NONE): Dump {
   return {
     parts,
     sockets: parts.reduce((n, p) => n + p.messages, 0),
+    skipped,
     cursor: () => new DumpCursor(parts),
   };
 }

@@ -5,7 +5,7 @@ import { TcpState } from '../../src/core/tcp-states.js';
 
 const sock = (state: number): SocketRecord => ({
   key: 1, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state, localIp: '192.0.2.1', localPort: 40000, remoteIp: '198.51.100.1',
-  remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0,
+  remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined,
 });
 
 describe('flowTotals', () => {

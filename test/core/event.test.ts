@@ -10,7 +10,7 @@ const proc = { pid: 4242, name: 'nginx', executable: '/usr/sbin/nginx', args: ['
 const user = { id: '33', name: 'www-data', fullName: 'www-data' };
 const sock = (p: Partial<SocketRecord>): SocketRecord => ({
   key: 77, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.10', localPort: 443,
-  remoteIp: '198.51.100.20', remotePort: 51000, v6only: undefined, uid: 33, inode: 9999, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, ...p,
+  remoteIp: '198.51.100.20', remotePort: 51000, v6only: undefined, uid: 33, inode: 9999, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, ...p,
 });
 const enriched = (socket: SocketRecord, direction: EnrichedSocket['direction']): EnrichedSocket => make(socket, direction, user, undefined, proc, undefined, 'fd', undefined);
 

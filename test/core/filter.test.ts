@@ -35,7 +35,7 @@ describe('compileGlob', () => {
 
 const rec = (p: Partial<SocketRecord> = {}): SocketRecord => ({
   key: 1, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: 40000,
-  remoteIp: '198.51.100.7', remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, ...p,
+  remoteIp: '198.51.100.7', remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, ...p,
 });
 const enriched = (p: Partial<SocketRecord> = {}, host?: string): EnrichedSocket => ({
   socket: rec(p), direction: 'egress', process: undefined, processError: undefined, user: undefined,

@@ -7,7 +7,7 @@ import { TcpState } from '../../src/core/tcp-states.js';
 let port = 40000;
 const rec = (p: Partial<SocketRecord> = {}): SocketRecord => ({
   key: port, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: port++,
-  remoteIp: '198.51.100.1', remotePort: 443, v6only: undefined, uid: 1000, inode: 5, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, counters: undefined, drops: undefined, ...p,
+  remoteIp: '198.51.100.1', remotePort: 443, v6only: undefined, uid: 1000, inode: 5, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, counters: undefined, drops: undefined, ...p,
 });
 const curl = { pid: 7, name: 'curl', executable: undefined, args: [], commandLine: '' };
 const enrich = (socket: SocketRecord, direction: EnrichedSocket['direction'] = 'egress'): EnrichedSocket => enriched(socket, direction, undefined, undefined, curl, undefined, 'fd', undefined);
@@ -20,7 +20,7 @@ const kinds = (evs: SocketEvent[]) => evs.map((e) => `${e.kind}:${String(e.socke
 const at = (startMs: number, endMs = startMs + 5): DumpTimes => ({ startMs, endMs });
 const tw = (of: SocketRecord, p: Partial<SocketRecord> = {}): SocketRecord => ({ ...of, key: port++, state: TcpState.TIME_WAIT, timer: 3, inode: 0, uid: 0, expiresMs: 60_000, counters: undefined, ...p });
 /** The listener's state: read up to `watermark`; `losses` grows with each event that can lose notifications. */
-const feed = (watermark: number, losses = 0, before = losses): FeedState => ({ watermark, losses, before });
+const feed = (watermark: number, losses = 0, before = losses): FeedState => ({ watermark, losses: () => losses, before: () => before });
 const closedOf = (evs: SocketEvent[]) => evs.find((e) => e.kind === 'closed') as Extract<SocketEvent, { kind: 'closed' }> | undefined;
 
 describe('FlowTracker', () => {
@@ -165,6 +165,17 @@ describe('FlowTracker', () => {
     // Listed alive after that loss: its notification cannot have been the one lost, so it is waited for.
     expect(t.gone([old!], [], at(4000), feed(4000, 1, 1), unseen)).toEqual([]);
     expect(t.gone([], [], at(60_000), feed(60_000, 1, 1), unseen)).toEqual([]);
+    expect(t.waiting).toBe(1);
+  });
+
+  it('a loss in one network namespace decides only its own closes: those of another namespace still wait for their notification', () => {
+    const t = tracker();
+    const [a, b] = [rec({ netns: 1 }), rec({ netns: 2 })];
+    t.open([enrich(a!), enrich(b!)], 1000, false);
+    const lossIn1: FeedState = { watermark: 9000, losses: (ns) => (ns === 1 ? 5 : 0), before: (ns) => (ns === 1 ? 5 : 0) };
+    t.gone([], [], at(1000), feed(1000), unseen);
+    expect(kinds(t.gone([a!, b!], [], at(2000), lossIn1, unseen))).toEqual([`closed:${a!.key}`]); // the watermark is past both
+    expect(t.gone([], [], at(60_000), { ...lossIn1, watermark: 60_000 }, unseen)).toEqual([]);
     expect(t.waiting).toBe(1);
   });
 

@@ -9,7 +9,7 @@ function sock(p: Partial<SocketRecord> & Pick<SocketRecord, 'localIp' | 'localPo
   return {
     key: nextKey++, family, ipVersion: p.ipVersion ?? family, transport: 'tcp', state: p.state ?? TcpState.ESTABLISHED,
     remoteIp: p.remoteIp ?? (family === 'ipv4' ? '0.0.0.0' : '::'), remotePort: p.remotePort ?? 0, v6only: p.v6only,
-    uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, ...p,
+    uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, ...p,
   };
 }
 const listen = (localIp: string, localPort: number, extra: Partial<SocketRecord> = {}): SocketRecord =>

@@ -5,7 +5,7 @@ import { summarize, summaryOf } from '../../src/core/summary.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 
 function rec(key: SocketKey, state: number = TcpState.ESTABLISHED): SocketRecord {
-  return { key, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state, localIp: '192.0.2.1', localPort: 1, remoteIp: '192.0.2.2', remotePort: 2, v6only: undefined, uid: 0, inode: 9, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0 };
+  return { key, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state, localIp: '192.0.2.1', localPort: 1, remoteIp: '192.0.2.2', remotePort: 2, v6only: undefined, uid: 0, inode: 9, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined };
 }
 
 /** A cursor over plain records that counts full decodes. */
@@ -15,6 +15,7 @@ class ListCursor implements SocketCursor {
   constructor(readonly items: SocketRecord[]) {}
   next(): boolean { return ++this.#i < this.items.length; }
   key(): SocketKey { return this.items[this.#i]!.key; }
+  netns(): number { return this.items[this.#i]!.netns; }
   state(): number { return this.items[this.#i]!.state; }
   inode(): number { return this.items[this.#i]!.inode; }
   timer(): number { return this.items[this.#i]!.timer; }
@@ -35,6 +36,19 @@ describe('SocketTable', () => {
     expect(d.opened).toEqual([]);
     expect(d.closed).toEqual([]);
     expect(keys(t.apply(new ListCursor([rec(1, TcpState.TIME_WAIT), rec(2, TcpState.TIME_WAIT)])).ended)).toEqual([2]);
+  });
+
+  it('a namespace the dump could not cover keeps its sockets (not closed, still counted); one let go closes them', () => {
+    const t = new SocketTable();
+    const inA = (k: number) => ({ ...rec(k), netns: 11 });
+    const inB = (k: number) => ({ ...rec(k, TcpState.LISTEN), netns: 22 });
+    t.apply(new ListCursor([inA(1), inA(2), inB(3)]));
+    const d = t.apply(new ListCursor([inA(1)]), false, new Set([22]));
+    expect(keys(d.closed)).toEqual([2]);
+    expect(d.total).toBe(2);
+    expect(summaryOf(d.byNetns.get(22)!)).toMatchObject({ all: { count: 1, listening: 1 } });
+    expect(summaryOf(d.byNetns.get(11)!)).toMatchObject({ all: { count: 1, listening: 0 } });
+    expect(keys(t.apply(new ListCursor([inA(1)])).closed)).toEqual([3]);
   });
 
   it('reports every socket of the first dump as opened', () => {

@@ -39,7 +39,7 @@ class StubResolver implements ProcessResolver {
 let key = 1;
 const s = (p: Partial<SocketRecord>): SocketRecord => ({
   key: key++, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: 80,
-  remoteIp: '198.51.100.9', remotePort: 40000, v6only: undefined, uid: 33, inode: 0, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, ...p,
+  remoteIp: '198.51.100.9', remotePort: 40000, v6only: undefined, uid: 33, inode: 0, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, ...p,
 });
 const listenerOn80 = (inode = 11): SocketRecord => s({ state: TcpState.LISTEN, remoteIp: '0.0.0.0', remotePort: 0, inode });
 

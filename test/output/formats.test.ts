@@ -19,7 +19,7 @@ const meta: PollMeta = {
 function event(i: number, over: Partial<EnrichedSocket> = {}) {
   const e: EnrichedSocket = {
     socket: { key: i, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: 40000 + i,
-      remoteIp: '198.51.100.2', remotePort: 443, v6only: undefined, uid: 1000, inode: 5 + i, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0 },
+      remoteIp: '198.51.100.2', remotePort: 443, v6only: undefined, uid: 1000, inode: 5 + i, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined },
     direction: 'egress', process: { pid: 321, name: 'curl', executable: '/usr/bin/curl', args: ['curl'], commandLine: 'curl' },
     processError: undefined, user: { id: '1000', name: 'alice', fullName: undefined }, ...over,
   };

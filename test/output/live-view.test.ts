@@ -10,7 +10,7 @@ import { fitWidths } from '../../src/output/table.js';
 
 const ESC = '\u001b';
 const socket = (port: number): EnrichedSocket => ({
-  socket: { key: port, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: port, remoteIp: '198.51.100.2', remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0 },
+  socket: { key: port, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: TcpState.ESTABLISHED, localIp: '192.0.2.1', localPort: port, remoteIp: '198.51.100.2', remotePort: 443, v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined },
   direction: 'egress', process: { pid: 42, name: 'curl', executable: undefined, args: [], commandLine: '' }, processError: undefined, user: { id: '0', name: 'root', fullName: undefined },
 });
 const meta = (seq: number, count: number): PollMeta => ({

@@ -6,7 +6,7 @@ import { OutputQueue, type Dropped } from '../../src/output/queue.js';
 
 const record = (key: number): SocketRecord => ({
   key, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: 1, localIp: '192.0.2.1', localPort: key, remoteIp: '198.51.100.1', remotePort: 443,
-  v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, counters: undefined, drops: undefined,
+  v6only: undefined, uid: 0, inode: 1, ifindex: 0, timer: 0, expiresMs: 0, rqueue: 0, wqueue: 0, netns: 0, cgroupId: undefined, counters: undefined, drops: undefined,
 });
 const facts = (final: boolean): FlowFacts => ({ id: 'x', startMs: 0, endMs: 1, complete: true, final, totals: { local: { bytes: 1, packets: 1 }, remote: { bytes: 1, packets: 1 } }, endedBy: final ? 'notification' : undefined, reason: undefined });
 const socket = (key: number) => enriched(record(key), 'egress', undefined, undefined, undefined, undefined, undefined, undefined);

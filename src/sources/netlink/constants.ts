@@ -44,6 +44,8 @@ export const INET_DIAG_SKMEMINFO = 7;
 export const INET_DIAG_SHUTDOWN = 8;
 export const INET_DIAG_PROTOCOL = 10;
 export const INET_DIAG_SKV6ONLY = 11;
+/** u64, Linux 5.7+ (after INET_DIAG_SK_BPF_STORAGES = 20). */
+export const INET_DIAG_CGROUP_ID = 21;
 /** idiag_ext asks for attribute N with bit N - 1. */
 export const extBit = (attr: number): number => 1 << (attr - 1);
 /** SK_MEMINFO_DROPS: the 9th u32 of INET_DIAG_SKMEMINFO (include/uapi/linux/sock_diag.h). */

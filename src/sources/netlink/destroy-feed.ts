@@ -29,18 +29,32 @@ export interface FeedStats {
   malformed: number;
 }
 
+/**
+ * For each network namespace, a count that grows with every event that can
+ * lose its notifications (core/flows.ts FeedState): +Infinity once none will
+ * come (the listener gave up, or the namespace is no longer watched).
+ */
+export type LossCounts = (netns: number) => number;
+
 /** What arrived since the last drain, and the listener's state (core/flows.ts FeedState). */
 export interface Drained {
   readonly destroyed: Destroyed[];
-  /** Grows with every event that can lose notifications: drops, overflows, restarts, giving up. */
-  readonly losses: number;
+  /** As of this drain. */
+  readonly losses: LossCounts;
   /**
    * Every notification the kernel queued before this time (CLOCK_MONOTONIC
-   * ms) has been handed over: a socket destroyed earlier whose notification
-   * has not come never will. +Infinity when there are no notifications to
-   * wait for (the listener gave up).
+   * ms), in any namespace, has been handed over: a socket destroyed earlier
+   * whose notification has not come never will. +Infinity when there are no
+   * notifications to wait for (the listener gave up).
    */
   readonly watermark: number;
+}
+
+/** A namespace whose closes are listened to, besides the listener's own. */
+export interface FeedNamespace {
+  readonly inode: number;
+  /** A path that opens it from the listener process (an fd of ours: /proc/<pid>/fd/<n>). */
+  readonly path: string;
 }
 
 export interface DestroyFeedOptions {
@@ -48,7 +62,9 @@ export interface DestroyFeedOptions {
   readonly transports: readonly Transport[];
   /** SO_RCVBUF to ask for: with CAP_NET_ADMIN granted whole (SO_RCVBUFFORCE), else capped at net.core.rmem_max (doubled). */
   readonly recvBufferSize: number;
-  /** Starts the child: node destroy-child.js <groups> <bytes>. */
+  /** The listener's own network namespace (ours): subscribed from the start. */
+  readonly netns: number;
+  /** Starts the child: node destroy-child.js <groups> <bytes> <own netns>. */
   readonly spawnChild?: (args: readonly string[]) => ChildProcess;
   /** A listener that has not subscribed this long after its start is killed (default 10 s; Node starts in ~60 ms). */
   readonly startTimeoutMs?: number;
@@ -89,13 +105,43 @@ export class DestroyFeed {
   /** Restarted listeners that have subscribed again. */
   #resubscribed = 0;
   #watermark = -Infinity;
-  /** The current child's drop counter as last reported. */
-  #childLost = 0;
+  /** Per namespace: what can have lost its notifications, and the current child's drop counter there. */
+  readonly #spaces = new Map<number, { path: string | undefined; losses: number; childLost: number }>();
+  /** Namespaces no longer watched: nothing more will come of them. */
+  readonly #dropped = new Set<number>();
 
   constructor(opts: DestroyFeedOptions) {
     this.#opts = opts;
     const groups = opts.transports.flatMap((t) => opts.families.map((f) => GROUPS[t][f]));
-    this.#args = [groups.join(','), String(opts.recvBufferSize)];
+    this.#args = [groups.join(','), String(opts.recvBufferSize), String(opts.netns)];
+    this.#spaces.set(opts.netns, { path: undefined, losses: 0, childLost: 0 });
+  }
+
+  /**
+   * Listens in these namespaces too. Until the listener says it has
+   * subscribed there, their closes may go unheard: that counts as a loss
+   * there when it does (a socket seen before may have closed meanwhile).
+   */
+  watch(spaces: readonly FeedNamespace[]): void {
+    for (const ns of spaces) {
+      if (this.#spaces.has(ns.inode)) continue;
+      this.#dropped.delete(ns.inode);
+      this.#spaces.set(ns.inode, { path: ns.path, losses: 0, childLost: 0 });
+      this.#tell(`add ${ns.inode} ${ns.path}`);
+    }
+  }
+
+  /** Stops listening in these namespaces (they are gone): what they still held is handed over first. */
+  unwatch(inodes: readonly number[]): void {
+    for (const ino of inodes) {
+      if (ino === this.#opts.netns || !this.#spaces.delete(ino)) continue;
+      this.#dropped.add(ino);
+      this.#tell(`del ${ino}`);
+    }
+  }
+
+  #tell(line: string): void {
+    if (this.#healthy) this.#child?.stdin?.write(`${line}\n`);
   }
 
   /** True while the listener is subscribed (false while it restarts, or after it could not subscribe). */
@@ -109,19 +155,25 @@ export class DestroyFeed {
   }
 
   /**
-   * Grows with every event that can lose notifications: a drop, an overflow,
-   * the listener dying — and again when its successor has subscribed, for a
-   * socket destroyed in between is not notified either (core/flows.ts).
+   * The loss counts now, as they will stay (a snapshot): each grows with
+   * every event that can lose notifications — a drop or an overflow in its
+   * namespace, the listener dying, and again when its successor (or a new
+   * namespace's subscription) is in place, for a socket destroyed in between
+   * is not notified either (core/flows.ts).
    */
-  get losses(): number {
-    const { lost, overflows, restarts } = this.stats;
-    return this.#gaveUp ? Infinity : lost + overflows + restarts + this.#resubscribed;
+  losses(): LossCounts {
+    if (this.#gaveUp) return () => Infinity;
+    const all = this.stats.restarts + this.#resubscribed;
+    const spaces = new Map([...this.#spaces].map(([ino, s]) => [ino, s.losses]));
+    const dropped = new Set(this.#dropped);
+    // A namespace never watched: nothing was heard there, and nothing can be waited for.
+    return (netns) => (dropped.has(netns) ? Infinity : all + (spaces.get(netns) ?? Infinity));
   }
 
   drain(): Drained {
     const destroyed = this.#queue;
     this.#queue = [];
-    return { destroyed, watermark: this.#gaveUp ? Infinity : this.#watermark, losses: this.losses };
+    return { destroyed, watermark: this.#gaveUp ? Infinity : this.#watermark, losses: this.losses() };
   }
 
   close(): void {
@@ -140,7 +192,7 @@ export class DestroyFeed {
     const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
     const child = spawnChild(this.#args);
     this.#child = child;
-    this.#childLost = 0;
+    for (const space of this.#spaces.values()) space.childLost = 0;
     const reader = new FrameReader();
     // A listener that never says READY or FAILED (hung at start: seen under an
     // LD_PRELOAD that deadlocked Node) must not hold up the run: kill it.
@@ -201,8 +253,9 @@ export class DestroyFeed {
     switch (kind) {
       case FrameKind.DATAGRAM: {
         const atMs = body.readDoubleLE(0);
+        const netns = body.readDoubleLE(8);
         try {
-          for (const record of decodeNotifications(body.subarray(8), this.#names)) {
+          for (const record of decodeNotifications(body.subarray(16), this.#names, netns)) {
             this.#queue.push({ record, atMs });
             this.stats.received++;
           }
@@ -218,21 +271,43 @@ export class DestroyFeed {
         this.#watermark = Math.max(this.#watermark, body.readDoubleLE(0));
         break;
       case FrameKind.LOST: {
-        const total = body.readDoubleLE(0);
-        const lost = total - this.#childLost;
-        this.#childLost = total;
+        const space = this.#spaces.get(body.readDoubleLE(0));
+        const total = body.readDoubleLE(8);
+        if (!space) break;
+        const lost = total - space.childLost;
+        space.childLost = total;
         if (lost <= 0) break;
+        space.losses += lost;
         this.stats.lost += lost;
         this.#opts.warn(`the kernel dropped ${lost} destroy notification${lost === 1 ? '' : 's'} (the listener's receive buffer was full): the dumps find the sockets they were about when those were seen alive; the others are counted in poll.notifications.lost`);
         break;
       }
-      case FrameKind.ERROR:
+      case FrameKind.ERROR: {
+        const space = this.#spaces.get(body.readDoubleLE(0));
+        if (space) space.losses++;
         this.stats.overflows++;
         break;
+      }
+      case FrameKind.SUBSCRIBED: {
+        const space = this.#spaces.get(body.readDoubleLE(0));
+        if (space) space.losses++;
+        break;
+      }
+      case FrameKind.REFUSED: {
+        const netns = body.readDoubleLE(0);
+        if (!this.#spaces.has(netns)) break;
+        // Not heard there: its closes are found by the dumps (decided past the watermark).
+        this.#spaces.delete(netns);
+        this.#dropped.add(netns);
+        this.#opts.warn(`destroy notifications of network namespace net:[${netns}] cannot be listened to (${body.subarray(8).toString()}): its closed sockets are found by polling`);
+        break;
+      }
       case FrameKind.READY:
         if (this.stats.restarts > this.#resubscribed) this.#resubscribed++;
         this.#healthy = true;
         this.#backoffMs = 100;
+        // A restarted listener subscribes again everywhere we watch.
+        for (const [ino, space] of this.#spaces) if (space.path !== undefined) this.#child?.stdin?.write(`add ${ino} ${space.path}\n`);
         first({ ok: true, recvBufferSize: Number(body.toString()) });
         break;
       case FrameKind.FAILED:
@@ -242,4 +317,3 @@ export class DestroyFeed {
     }
   }
 }
-

@@ -20,6 +20,8 @@ import { cookieKey, decodeAttributes, decodeCounters, decodeInetDiagMsg, expires
 
 /** The datagrams of one finished dump (one request), all checked by DumpCollector. */
 export interface DumpPart {
+  /** The network namespace it was dumped from (SocketRecord.netns). */
+  readonly netns: number;
   readonly family: DumpFamily;
   readonly transport: Transport;
   readonly seq: number;
@@ -59,6 +61,7 @@ export class DumpCollector {
     readonly family: DumpFamily,
     readonly seq: number,
     readonly transport: Transport = 'tcp',
+    readonly netns = 0,
   ) {
     this.#type = messageType(family);
   }
@@ -121,7 +124,7 @@ export class DumpCollector {
   }
 
   result(): DumpPart {
-    return { family: this.family, transport: this.transport, seq: this.seq, datagrams: this.#datagrams, messages: this.#messages, interrupted: this.#interrupted };
+    return { netns: this.netns, family: this.family, transport: this.transport, seq: this.seq, datagrams: this.#datagrams, messages: this.#messages, interrupted: this.#interrupted };
   }
 }
 
@@ -136,6 +139,7 @@ export class DumpCursor implements SocketCursor {
   #next = 0; // offset of the next message in the current datagram
   #buf: Buffer | undefined;
   #transport: Transport = 'tcp';
+  #netns = 0;
   #payload = 0;
   #end = 0;
   readonly #names: AddressNames = new Map();
@@ -164,6 +168,7 @@ export class DumpCursor implements SocketCursor {
         if (u16le(buf, off + 4) === type && u32le(buf, off + 8) === part.seq) {
           this.#buf = buf;
           this.#transport = part.transport;
+          this.#netns = part.netns;
           this.#payload = off + NLMSG_HDRLEN;
           this.#end = off + len;
           return true;
@@ -176,6 +181,10 @@ export class DumpCursor implements SocketCursor {
 
   key(): SocketKey {
     return cookieKey(this.#current(), this.#payload);
+  }
+
+  netns(): number {
+    return this.#netns;
   }
 
   state(): number {
@@ -204,7 +213,7 @@ export class DumpCursor implements SocketCursor {
   }
 
   decode(): SocketRecord {
-    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end, this.#names, this.#transport);
+    return decodeInetDiagMsg(this.#current(), this.#payload, this.#end, this.#names, this.#transport, this.#netns);
   }
 
   #current(): Buffer {

@@ -6,6 +6,7 @@ import type { Transport } from '../../core/model.js';
 import {
   AF_INET,
   AF_INET6,
+  INET_DIAG_CGROUP_ID,
   INET_DIAG_INFO,
   INET_DIAG_MSG_LEN,
   INET_DIAG_PROTOCOL,
@@ -149,7 +150,8 @@ function address(buf: Buffer, off: number, family: number, mapped: boolean, name
  * Throws DecodeError on a short struct or a malformed attribute; never reads
  * outside [p, end).
  */
-export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: AddressNames, transport: Transport = 'tcp'): SocketRecord {
+/** `netns`: the namespace the message came from (the socket it was read on was made there). */
+export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: AddressNames, transport: Transport = 'tcp', netns = 0): SocketRecord {
   if (p < 0 || end > buf.length || end - p < INET_DIAG_MSG_LEN) {
     throw new DecodeError(`inet_diag_msg needs ${INET_DIAG_MSG_LEN} bytes, got ${Math.max(0, Math.min(end, buf.length) - p)}`);
   }
@@ -182,6 +184,8 @@ export function decodeInetDiagMsg(buf: Buffer, p: number, end: number, names?: A
     // Always present (maybe undefined): one object shape for every record.
     counters: a.counters,
     drops: a.drops,
+    netns,
+    cgroupId: a.cgroupId,
   };
 }
 
@@ -203,6 +207,7 @@ export function decodeCounters(buf: Buffer, p: number, end: number, into?: Socke
 export interface DecodedAttributes extends SocketAttributes {
   readonly v6only: boolean | undefined;
   readonly transport: Transport;
+  readonly cgroupId: number | undefined;
 }
 
 /** The attributes of the inet_diag_msg whose payload spans [p, end). */
@@ -210,6 +215,7 @@ export function decodeAttributes(buf: Buffer, p: number, end: number, transport:
   let v6only: boolean | undefined;
   let counters: SocketRecord['counters'];
   let drops: number | undefined;
+  let cgroupId: number | undefined;
   let proto = transport;
   forEachAttribute(buf, p + INET_DIAG_MSG_LEN, end, (type, start, len) => {
     if (len < 1) return;
@@ -226,10 +232,14 @@ export function decodeAttributes(buf: Buffer, p: number, end: number, transport:
       case INET_DIAG_SKMEMINFO:
         if (len >= SK_MEMINFO_DROPS_OFFSET + 4) drops = buf.readUInt32LE(start + SK_MEMINFO_DROPS_OFFSET);
         break;
+      case INET_DIAG_CGROUP_ID:
+        // Inode numbers: exact as a JS number below 2^53 (they count up from 1).
+        if (len >= 8) cgroupId = buf.readUInt32LE(start) + buf.readUInt32LE(start + 4) * 0x1_0000_0000;
+        break;
       default:
     }
   });
-  return { v6only, counters, drops, transport: proto };
+  return { v6only, counters, drops, transport: proto, cgroupId };
 }
 
 /**

@@ -14,8 +14,8 @@ export interface SockDiagSocketOptions {
   readonly msgBufferSize: number;
   /** SO_RCVBUF, or 0 to keep the system default. */
   readonly recvBufferSize: number;
-  /** The network namespace to make the socket in (a /proc/<pid>/ns/net link or a bind mount); undefined: our own. */
-  readonly netns?: string | undefined;
+  /** The network namespace to make the socket in (a /proc/<pid>/ns/net link, a bind mount, or an fd open on one); undefined: our own. */
+  readonly netns?: string | number | undefined;
 }
 
 export interface SockDiagHandlers {

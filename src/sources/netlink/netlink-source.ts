@@ -22,6 +22,8 @@ export interface NetlinkSourceOptions {
   /** Redo a dump the kernel flagged NLM_F_DUMP_INTR at most this many times. */
   readonly maxRedo: number;
   readonly open: (on: SockDiagHandlers) => Promise<SockDiagSocket>;
+  /** The network namespace the socket is made in (its inode: SocketRecord.netns); default 0, not known. */
+  readonly netns?: number;
   /** One-line notices for stderr. */
   readonly warn: (message: string) => void;
 }
@@ -126,7 +128,7 @@ export class NetlinkSource implements SocketSource {
     signal?.throwIfAborted();
     const socket = await this.#ensureSocket();
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    const collector = new DumpCollector(family, seq, transport);
+    const collector = new DumpCollector(family, seq, transport, this.#opts.netns ?? 0);
     return new Promise<DumpPart>((resolve, reject) => {
       const timer = setTimeout(
         () => this.#fail(new DumpTimeoutError(`the ${familyText(family)} socket dump did not finish within ${this.#opts.timeoutMs} ms`)),

@@ -6,7 +6,8 @@ import { DecodeError } from './errors.js';
 import { decodeInetDiagMsg, type AddressNames } from './inet-diag.js';
 
 /** The sockets a notification datagram reports destroyed. Throws DecodeError on malformed bytes. */
-export function decodeNotifications(datagram: Buffer, names?: AddressNames): SocketRecord[] {
+/** `netns`: the namespace whose subscription the datagram came on. */
+export function decodeNotifications(datagram: Buffer, names?: AddressNames, netns = 0): SocketRecord[] {
   const out: SocketRecord[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= datagram.length) {
@@ -15,7 +16,7 @@ export function decodeNotifications(datagram: Buffer, names?: AddressNames): Soc
     if (datagram.readUInt16LE(off + 4) === SOCK_DIAG_BY_FAMILY) {
       if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) throw new DecodeError(`notification of ${len} bytes is shorter than inet_diag_msg`);
       // The transport comes from the message's own INET_DIAG_PROTOCOL attribute.
-      out.push(decodeInetDiagMsg(datagram, off + NLMSG_HDRLEN, off + len, names));
+      out.push(decodeInetDiagMsg(datagram, off + NLMSG_HDRLEN, off + len, names, 'tcp', netns));
     }
     off += align4(len);
   }

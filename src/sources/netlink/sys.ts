@@ -92,21 +92,21 @@ export function openNetlink(protocol: number, groups: readonly number[], rcvbuf:
 let home: number | undefined;
 
 /**
- * Runs `fn` with the calling thread in the network namespace at `path` (a
- * /proc/<pid>/ns/net link or a bind mount of one): sockets `fn` makes belong
+ * Runs `fn` with the calling thread in the network namespace at `where` (a
+ * /proc/<pid>/ns/net link or a bind mount of one, or an fd open on one): sockets `fn` makes belong
  * to that namespace for good. setns(2) moves only the calling thread, and
  * JavaScript runs nothing else on it meanwhile; the thread is back in its own
  * namespace before this returns or throws — if it cannot get back (it cannot
  * fail where entering succeeded, but if it did), NetnsStuckError says so and
  * the process must not go on making sockets.
  */
-export function inNetns<T>(path: string, fn: () => T): T {
+export function inNetns<T>(where: string | number, fn: () => T): T {
   home ??= openSync('/proc/thread-self/ns/net', 'r');
-  const target = openSync(path, 'r');
+  const target = typeof where === 'number' ? where : openSync(where, 'r');
   try {
-    if ((setnsFd(target, CLONE_NEWNET) as number) < 0) fail(`setns(${path})`);
+    if ((setnsFd(target, CLONE_NEWNET) as number) < 0) fail(typeof where === 'number' ? 'setns' : `setns(${where})`);
   } finally {
-    closeSync(target);
+    if (typeof where === 'string') closeSync(target);
   }
   try {
     return fn();

@@ -19,6 +19,8 @@ export interface ProcessResolver {
   holders(inodes: readonly number[]): Promise<Map<number, Holder[]>>;
   /** socketwatch's own network namespace, as /proc names it ("net:[…]"), or undefined when unreadable. */
   ownNetns(): string | undefined;
+  /** The pids the last lookup found alive; undefined before the first. */
+  pids(): readonly number[] | undefined;
   /** The run is stopping: the lookup under way ends at once, and later ones only read the table. */
   interrupt(): void;
   close(): Promise<void>;
@@ -91,6 +93,10 @@ export class LocalProcessResolver implements ProcessResolver {
 
   ownNetns(): string | undefined {
     return this.#table.netns('self');
+  }
+
+  pids(): readonly number[] | undefined {
+    return this.#table.lastPids;
   }
 
   holders(inodes: readonly number[]): Promise<Map<number, Holder[]>> {

@@ -460,10 +460,18 @@ export class ProcessTable {
     return shared;
   }
 
+  /** The pids the last request found in /proc (undefined before the first): who else needs them need not list /proc again. */
+  get lastPids(): readonly number[] | undefined {
+    return this.#lastPids;
+  }
+
+  #lastPids: number[] | undefined;
+
   /** The pids in /proc now; forgets the ones that are gone. */
   #listPids(): number[] {
     const pids: number[] = [];
     for (const name of this.#fs.readdir('')) if (isPidName(name)) pids.push(Number(name));
+    this.#lastPids = pids;
     const live = new Set(pids);
     for (const pid of [...this.#pids.keys()]) if (!live.has(pid)) this.#forget(pid);
     return pids;

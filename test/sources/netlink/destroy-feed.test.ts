@@ -3,19 +3,29 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DestroyFeed } from '../../../src/sources/netlink/destroy-feed.js';
-import { FrameKind, FrameReader, frame, numberFrame } from '../../../src/sources/netlink/destroy-protocol.js';
+import { FrameKind, FrameReader, frame, noteFrame, numberFrame } from '../../../src/sources/netlink/destroy-protocol.js';
 import { inetDiagMsg } from '../../helpers/inet-diag-builder.js';
 
-/** A child that writes these frames (hex) on stdout, then waits or exits. */
-function stub(frames: Buffer[], then: 'wait' | 'exit' | 'abort') {
+/** The listener's own namespace in these tests. */
+const OWN = 4026531833;
+const OTHER = 4026532000;
+
+/**
+ * A child that writes these frames (hex) on stdout, then waits or exits.
+ * `onAdd`: frames it writes for each `add <inode> <path>` line it is sent, by inode.
+ */
+function stub(frames: Buffer[], then: 'wait' | 'exit' | 'abort', onAdd: Record<number, Buffer[]> = {}) {
   const hex = Buffer.concat(frames).toString('hex');
-  const end = then === 'wait' ? 'setInterval(() => {}, 1000); process.stdin.on("end", () => process.exit(0)).resume();' : then === 'exit' ? 'process.exit(0);' : 'process.abort();';
+  const replies = JSON.stringify(Object.fromEntries(Object.entries(onAdd).map(([k, v]) => [k, Buffer.concat(v).toString('hex')])));
+  const listen = `const r = ${replies}; require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => { const [v, n] = l.split(' '); if (v === 'add' && r[n]) process.stdout.write(Buffer.from(r[n], 'hex')); }).on('close', () => process.exit(0));`;
+  const end = then === 'wait' ? `setInterval(() => {}, 1000); ${listen}` : then === 'exit' ? 'process.exit(0);' : 'process.abort();';
   return () => spawn(process.execPath, ['-e', `process.stdout.write(Buffer.from('${hex}', 'hex'), () => { ${end} });`], { stdio: ['pipe', 'pipe', 'ignore'] });
 }
-const stamped = (buf: Buffer, at = 1234.5): Buffer => {
-  const b = Buffer.alloc(8 + buf.length);
+const stamped = (buf: Buffer, at = 1234.5, netns = OWN): Buffer => {
+  const b = Buffer.alloc(16 + buf.length);
   b.writeDoubleLE(at, 0);
-  buf.copy(b, 8);
+  b.writeDoubleLE(netns, 8);
+  buf.copy(b, 16);
   return b;
 };
 const notification = (cookie: number) => inetDiagMsg({ seq: 0, state: 7, sport: 1000, dport: 2000, cookie, attrs: [[10, Buffer.from([6])]] });
@@ -23,7 +33,7 @@ const notification = (cookie: number) => inetDiagMsg({ seq: 0, state: 7, sport: 
 const feeds: DestroyFeed[] = [];
 afterEach(() => feeds.splice(0).forEach((f) => f.close()));
 function feed(spawnChild: ReturnType<typeof stub> | (() => ReturnType<ReturnType<typeof stub>>), warnings: string[] = [], startTimeoutMs?: number, stallTimeoutMs?: number): DestroyFeed {
-  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, spawnChild, warn: (m) => warnings.push(m), startTimeoutMs, stallTimeoutMs });
+  const f = new DestroyFeed({ families: ['ipv4'], transports: ['tcp'], recvBufferSize: 0, netns: OWN, spawnChild, warn: (m) => warnings.push(m), startTimeoutMs, stallTimeoutMs });
   feeds.push(f);
   return f;
 }
@@ -55,8 +65,8 @@ describe('DestroyFeed', () => {
           frame(FrameKind.READY, Buffer.from('8388608')),
           frame(FrameKind.DATAGRAM, stamped(Buffer.concat([notification(1), notification(2)]))),
           numberFrame(FrameKind.WATERMARK, 1300),
-          frame(FrameKind.ERROR, Buffer.from('ENOBUFS')),
-          numberFrame(FrameKind.LOST, 17),
+          noteFrame(FrameKind.ERROR, OWN, 'ENOBUFS'),
+          numberFrame(FrameKind.LOST, OWN, 17),
           numberFrame(FrameKind.WATERMARK, 1200), // never backwards
         ],
         'wait',
@@ -69,7 +79,11 @@ describe('DestroyFeed', () => {
     const d = f.drain();
     expect(d.destroyed.map((x) => [x.record.key, x.atMs])).toEqual([[1, 1234.5], [2, 1234.5]]);
     expect(d.watermark).toBe(1300);
-    expect(f.drain()).toEqual({ destroyed: [], watermark: 1300, losses: 18 }); // 17 dropped, 1 overflow
+    expect(d.destroyed.every((x) => x.record.netns === OWN)).toBe(true);
+    const again = f.drain();
+    expect(again).toMatchObject({ destroyed: [], watermark: 1300 });
+    expect(again.losses(OWN)).toBe(18); // 17 dropped, 1 overflow
+    expect(again.losses(OTHER)).toBe(Infinity); // not watched: nothing to wait for
     expect(f.stats).toMatchObject({ received: 2, overflows: 1, lost: 17, restarts: 0 });
     expect(f.healthy).toBe(true);
     expect(warnings.join()).toMatch(/the kernel dropped 17 destroy notifications/);
@@ -121,7 +135,39 @@ describe('DestroyFeed', () => {
     expect(spawned).toBe(2);
     expect(warnings.join()).toMatch(/listener died \(SIGABRT\); restarting it/);
     // Twice: when it died, and when its successor subscribed (what closed in between is not notified).
-    expect(f.drain()).toMatchObject({ watermark: -Infinity, losses: 2 }); // no listener has said it caught up yet
+    const d = f.drain();
+    expect(d.watermark).toBe(-Infinity); // no listener has said it caught up yet
+    expect(d.losses(OWN)).toBe(2);
+  });
+
+  it('listens in another namespace when asked: its notifications carry it; until subscribed there, and for its own drops, it alone counts a loss', async () => {
+    const warnings: string[] = [];
+    const f = feed(
+      stub([frame(FrameKind.READY, Buffer.from('1'))], 'wait', {
+        [OTHER]: [numberFrame(FrameKind.SUBSCRIBED, OTHER), frame(FrameKind.DATAGRAM, stamped(notification(5), 2000, OTHER)), numberFrame(FrameKind.LOST, OTHER, 3)],
+      }),
+      warnings,
+    );
+    expect((await f.start()).ok).toBe(true);
+    const before = f.losses();
+    f.watch([{ inode: OTHER, path: '/proc/self/fd/9' }]);
+    expect([before(OTHER), f.losses()(OTHER)]).toEqual([Infinity, 0]);
+    await until(() => f.stats.lost === 3);
+    const d = f.drain();
+    expect(d.destroyed.map((x) => [x.record.key, x.record.netns])).toEqual([[5, OTHER]]);
+    expect([d.losses(OTHER), d.losses(OWN)]).toEqual([4, 0]); // subscribed (1) + 3 dropped; ours untouched
+    f.unwatch([OTHER]);
+    expect(f.losses()(OTHER)).toBe(Infinity); // let go: nothing more will come of it
+  });
+
+  it('a namespace the listener cannot enter is said, and not waited for', async () => {
+    const warnings: string[] = [];
+    const f = feed(stub([frame(FrameKind.READY, Buffer.from('1'))], 'wait', { [OTHER]: [noteFrame(FrameKind.REFUSED, OTHER, 'setns: operation not permitted (EPERM)')] }), warnings);
+    expect((await f.start()).ok).toBe(true);
+    f.watch([{ inode: OTHER, path: '/proc/self/fd/9' }]);
+    await until(() => warnings.length > 0);
+    expect(warnings[0]).toMatch(/^destroy notifications of network namespace net:\[4026532000\] cannot be listened to \(setns: operation not permitted \(EPERM\)\)/);
+    expect(f.losses()(OTHER)).toBe(Infinity);
   });
 
   it('counts datagrams that do not decode, and goes on', async () => {

@@ -41,8 +41,17 @@ describe('decodeInetDiagMsg', () => {
     expect(decodeInetDiagMsg(...payload(msg))).toEqual({
       key: 77, family: 'ipv4', ipVersion: 'ipv4', transport: 'tcp', state: 1, localIp: '192.0.2.10', localPort: 40000,
       remoteIp: '198.51.100.20', remotePort: 443, v6only: undefined, uid: 1000, inode: 123456, ifindex: 3,
-      timer: 2, expiresMs: 7000, rqueue: 1, wqueue: 65538, counters: undefined, drops: undefined,
+      timer: 2, expiresMs: 7000, rqueue: 1, wqueue: 65538, counters: undefined, drops: undefined, netns: 0, cgroupId: undefined,
     });
+  });
+
+  it('carries the namespace it was read from, and the cgroup id (a u64) when the kernel sends it', () => {
+    const id = Buffer.alloc(8);
+    id.writeBigUInt64LE(2n ** 40n + 7n);
+    const msg = inetDiagMsg({ attrs: [[21, id]] });
+    const [buf, p, end] = payload(msg);
+    expect(decodeInetDiagMsg(buf, p, end, undefined, 'tcp', 4026532123)).toMatchObject({ netns: 4026532123, cgroupId: 2 ** 40 + 7 });
+    expect(decodeInetDiagMsg(...payload(inetDiagMsg({ attrs: [[21, Buffer.alloc(4)]] })))).toMatchObject({ cgroupId: undefined }); // too short: not read
   });
 
   it('decodes IPv6 and the SKV6ONLY attribute', () => {

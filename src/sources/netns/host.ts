@@ -1,0 +1,89 @@
+// The real file system's side of namespaces: nsfs files, fds on them, and
+// whether this process may enter them (loads koffi: live runs only). (directory.ts and namespace-source.ts
+// take these as functions, so their logic is tested without a host.)
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { inNetns, NetnsStuckError } from '../netlink/sys.js';
+import { errnoCode } from '../procfs/proc-fs.js';
+import type { HostFs, Namespace } from './directory.js';
+
+/** The device of nsfs, where every namespace file lives (our own thread's namespace file is one). */
+let nsfsDev: number | undefined;
+function nsfs(): number {
+  nsfsDev ??= statSync('/proc/thread-self/ns/net').dev;
+  return nsfsDev;
+}
+
+/** socketwatch's own network namespace (this thread's): its inode. */
+export function ownNetnsInode(): number {
+  return Number(/^net:\[(\d+)\]$/.exec(readlinkSync('/proc/thread-self/ns/net'))?.[1] ?? 0);
+}
+
+export const hostFs: HostFs = {
+  readdir: (path) => readdirSync(path),
+  statNs: (path) => {
+    try {
+      const st = statSync(path);
+      return { ino: st.ino, nsfs: st.dev === nsfs() };
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/**
+ * An fd on the namespace, from the first of its paths that still names it
+ * (a pid may have exited, or its number been reused), and that this process
+ * may enter (setns needs CAP_SYS_ADMIN over the namespace's owner).
+ */
+export function enterNamespace(ns: Namespace): { fd: number } | { error: string } {
+  let why = 'it is gone';
+  for (const path of ns.paths) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM') why = `${path} may not be opened (it needs root, or CAP_SYS_PTRACE over its process)`;
+      continue;
+    }
+    const st = fstatSync(fd);
+    if (st.ino !== ns.inode || st.dev !== nsfs()) {
+      closeSync(fd);
+      continue;
+    }
+    try {
+      inNetns(fd, () => undefined);
+      return { fd };
+    } catch (err) {
+      closeSync(fd);
+      if (err instanceof NetnsStuckError) throw err;
+      return { error: `entering it was refused (${err instanceof Error ? err.message : String(err)}): that needs CAP_SYS_ADMIN` };
+    }
+  }
+  return { error: why };
+}
+
+/** The `ip netns` name under which this namespace is bind-mounted, if any. */
+export function bindName(inode: number, dirs: ReadonlyArray<{ readonly path: string; readonly named: boolean }>): string | undefined {
+  for (const dir of dirs) {
+    if (!dir.named) continue;
+    let names: string[];
+    try {
+      names = readdirSync(dir.path).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const st = hostFs.statNs(`${dir.path}/${name}`);
+      if (st?.nsfs && st.ino === inode) return name;
+    }
+  }
+  return undefined;
+}
+
+export function releaseNamespace(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed: nothing to free
+  }
+}

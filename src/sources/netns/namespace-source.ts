@@ -1,0 +1,142 @@
+// Dumps every watched network namespace. The kernel answers a sock_diag
+// socket with the sockets of the namespace the socket was made in, so each
+// namespace has a long-lived dump socket of its own, made there (setns on
+// this thread, and straight back: sys.ts) — one socket, not a process, per
+// namespace. Each namespace is held by an fd opened once (checked to be the
+// namespace found, not whatever a reused pid now names); both go when the
+// namespace does, so the kernel can free it.
+import type { Dump, DumpRequest, SocketSource } from '../socket-source.js';
+import { makeDump } from '../socket-source.js';
+import type { DumpPart } from '../netlink/dump.js';
+import type { Namespace } from './directory.js';
+
+/** A namespace being watched. */
+export interface Watched extends Namespace {
+  /** An fd open on it (for setns), or undefined for socketwatch's own namespace. */
+  readonly fd: number | undefined;
+}
+
+export interface NamespaceSourceOptions {
+  /** socketwatch's own namespace: always watched; its dump failing fails the poll, as a single-namespace run's does. */
+  readonly own: Namespace;
+  /** The namespaces now (undefined: only our own, --netns self). */
+  readonly discover: (() => ReadonlyMap<number, Namespace>) | undefined;
+  /** Opens an fd on the namespace, checked to be it; undefined when it cannot (gone, or not ours to enter). */
+  readonly enter: (ns: Namespace) => { fd: number } | { error: string };
+  readonly release: (fd: number) => void;
+  /** The dump source of one namespace. */
+  readonly source: (ns: Watched) => SocketSource;
+  readonly warn: (message: string) => void;
+}
+
+interface Entry {
+  readonly ns: Watched;
+  readonly source: SocketSource;
+  /** Dumps failed in a row. */
+  failures: number;
+}
+
+export class NamespaceSource implements SocketSource {
+  readonly #opts: NamespaceSourceOptions;
+  readonly #watched = new Map<number, Entry>();
+  /** Namespaces that could not be entered, and why: said once each. */
+  readonly #refused = new Map<number, string>();
+  readonly #listeners: Array<(added: readonly Watched[], removed: readonly Watched[]) => void> = [];
+  #closed = false;
+  readonly own: Watched;
+
+  constructor(opts: NamespaceSourceOptions) {
+    this.#opts = opts;
+    this.own = { ...opts.own, fd: undefined };
+    this.#watched.set(this.own.inode, { ns: this.own, source: opts.source(this.own), failures: 0 });
+  }
+
+  /** Calls `fn` with the namespaces that came and went at each refresh (for the notification listener). */
+  onChange(fn: (added: readonly Watched[], removed: readonly Watched[]) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** What is watched now, by inode. */
+  namespaces(): ReadonlyMap<number, Watched> {
+    return new Map([...this.#watched].map(([ino, e]) => [ino, e.ns]));
+  }
+
+  async dump(request?: DumpRequest, signal?: AbortSignal): Promise<Dump> {
+    this.#refresh();
+    const entries = [...this.#watched.values()];
+    // Each namespace's socket is its own: the dumps run side by side.
+    const results = await Promise.allSettled(entries.map((e) => e.source.dump(request, signal)));
+    const parts: DumpPart[] = [];
+    const skipped = new Set<number>();
+    results.forEach((r, i) => {
+      const e = entries[i]!;
+      if (r.status === 'fulfilled') {
+        if (r.value) parts.push(...r.value.parts);
+        e.failures = 0;
+        return;
+      }
+      if (e.ns.fd === undefined) throw r.reason;
+      // Another namespace's dump failing must not close its sockets: they stand as last seen.
+      skipped.add(e.ns.inode);
+      if (e.failures++ === 0) this.#opts.warn(`the socket dump of network namespace ${label(e.ns)} failed (${reasonText(r.reason)}); its sockets stand as last seen until a dump succeeds`);
+    });
+    return makeDump(parts, skipped);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const e of this.#watched.values()) this.#drop(e);
+    this.#watched.clear();
+  }
+
+  #refresh(): void {
+    if (this.#closed || !this.#opts.discover) return;
+    const found = this.#opts.discover();
+    const added: Watched[] = [];
+    const removed: Watched[] = [];
+    for (const [ino, e] of this.#watched) {
+      if (e.ns.fd === undefined || found.has(ino)) continue;
+      removed.push(e.ns);
+      this.#drop(e);
+      this.#watched.delete(ino);
+    }
+    for (const ns of found.values()) {
+      const e = this.#watched.get(ns.inode);
+      if (e) {
+        // The same namespace, maybe with a new name or other pids: keep the socket, update what is said of it.
+        if (e.ns.name !== ns.name || e.ns.pids.join() !== ns.pids.join()) {
+          this.#watched.set(ns.inode, { ...e, ns: { ...ns, fd: e.ns.fd } });
+        }
+        continue;
+      }
+      const entered = this.#opts.enter(ns);
+      if ('error' in entered) {
+        if (!this.#refused.has(ns.inode)) {
+          this.#refused.set(ns.inode, entered.error);
+          this.#opts.warn(`network namespace ${label(ns)} is not watched: ${entered.error}`);
+        }
+        continue;
+      }
+      this.#refused.delete(ns.inode);
+      const watched: Watched = { ...ns, fd: entered.fd };
+      this.#watched.set(ns.inode, { ns: watched, source: this.#opts.source(watched), failures: 0 });
+      added.push(watched);
+    }
+    for (const ino of this.#refused.keys()) if (!found.has(ino)) this.#refused.delete(ino);
+    if (added.length > 0 || removed.length > 0) for (const fn of this.#listeners) fn(added, removed);
+  }
+
+  #drop(e: Entry): void {
+    e.source.close();
+    if (e.ns.fd !== undefined) this.#opts.release(e.ns.fd);
+  }
+}
+
+/** How a namespace is named in messages: net:[inode], with its name when it has one. */
+export function label(ns: Pick<Namespace, 'inode' | 'name'>): string {
+  return ns.name === undefined ? `net:[${ns.inode}]` : `${ns.name} (net:[${ns.inode}])`;
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}
