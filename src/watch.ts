@@ -16,6 +16,7 @@ import type { Formatter, PollMeta } from './output/formatter.js';
 import { OutputQueue } from './output/queue.js';
 import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
+import type { NamespaceFacts } from './enrich/containers/placer.js';
 import { ResolverClosedError, type ProcessResolver } from './sources/procfs/process-resolver.js';
 import type { SocketSource } from './sources/socket-source.js';
 
@@ -37,6 +38,8 @@ export interface WatchDeps {
    * dead dump buffers and a big poll's garbage go back soon).
    */
   readonly afterPoll?: (poll: { datagrams: number; opened: number }) => void;
+  /** The network namespaces watched now; undefined: one (a recording, or a single-namespace source). */
+  readonly namespaces?: (() => ReadonlyMap<number, NamespaceFacts>) | undefined;
 }
 
 export interface WatchOptions {
@@ -202,6 +205,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       destroyed: destroyed.map((d) => d.record),
       listeners,
       dnsDeadline: performance.now() + opts.dnsTimeoutMs,
+      namespaces: deps.namespaces?.(),
     });
     tracker.reattribute(outcome.updates);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);

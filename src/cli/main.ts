@@ -22,6 +22,10 @@ import { LocalProcessResolver } from '../sources/procfs/process-resolver.js';
 import { nodeProcFs } from '../sources/procfs/proc-fs.js';
 import { NetnsDirectory, type Namespace } from '../sources/netns/directory.js';
 import { NamespaceSource, type Watched } from '../sources/netns/namespace-source.js';
+import { ContainerDirectory } from '../enrich/containers/directory.js';
+import { cgroupRoot, cgroupSource, stateFs } from '../enrich/containers/host.js';
+import { Placer } from '../enrich/containers/placer.js';
+import { RuntimeState } from '../enrich/containers/state.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
@@ -257,6 +261,13 @@ function netnsScope(config: Config, ownInode: number, warn: (message: string) =>
   return 'self';
 }
 
+/** Each socket's namespace and container: cgroups and runtime state under the host root --proc-root implies. */
+function placer(procRoot: string, namespaces: NamespaceSource): Placer {
+  const hostRoot = resolve(procRoot, '..');
+  const containers = new ContainerDirectory({ cgroups: cgroupSource(cgroupRoot(procRoot, hostRoot), procRoot), state: new RuntimeState(stateFs(hostRoot)) });
+  return new Placer(containers, hostNetns(procRoot) ?? namespaces.own.inode);
+}
+
 /** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */
 function bootId(procRoot: string): string {
   try {
@@ -360,7 +371,8 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
       {
         source,
         processes,
-        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse),
+        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces)),
+        namespaces: namespaces && (() => namespaces.namespaces()),
         formatter,
         sink,
         hostName: hostname(),

@@ -1,5 +1,5 @@
 // The one constructor of EnrichedSocket. Pure.
-import type { Attribution, Direction, EnrichedSocket, EnrichmentError, HostResult, PoolFacts, ProcessInfo, SocketRecord, UserInfo } from './model.js';
+import type { Attribution, Direction, EnrichedSocket, EnrichmentError, HostResult, Placement, PoolFacts, ProcessInfo, SocketRecord, UserInfo } from './model.js';
 
 /**
  * Every EnrichedSocket is made here, with its properties in one order: objects
@@ -15,16 +15,17 @@ export function enriched(
   pool: PoolFacts | undefined,
   attribution: Attribution | undefined,
   processError: EnrichmentError | undefined,
+  placement?: Placement | undefined,
 ): EnrichedSocket {
-  return { socket, direction, user, remoteHost, process, pool, attribution, processError };
+  return { socket, direction, user, remoteHost, process, pool, attribution, processError, placement };
 }
 
 /** The same socket, now known to be held by `process` through its fd (accepted since, or handed over). */
 export function withProcess(e: EnrichedSocket, process: ProcessInfo): EnrichedSocket {
-  return enriched(e.socket, e.direction, e.user, e.remoteHost, process, undefined, 'fd', undefined);
+  return enriched(e.socket, e.direction, e.user, e.remoteHost, process, undefined, 'fd', undefined, e.placement);
 }
 
 /** The same socket as it ended: its last record (state, counters). */
 export function withRecord(e: EnrichedSocket, socket: SocketRecord): EnrichedSocket {
-  return enriched(socket, e.direction, e.user, e.remoteHost, e.process, e.pool, e.attribution, e.processError);
+  return enriched(socket, e.direction, e.user, e.remoteHost, e.process, e.pool, e.attribution, e.processError, e.placement);
 }

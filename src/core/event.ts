@@ -5,7 +5,7 @@
 import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
-import type { Attribution, EnrichedSocket } from './model.js';
+import type { Attribution, EnrichedSocket, Placement } from './model.js';
 import { isAborted } from './listeners.js';
 import { tcpStateName } from './tcp-states.js';
 
@@ -75,6 +75,12 @@ export interface SocketEventDoc {
   source?: EndpointDoc;
   destination?: EndpointDoc;
   process?: { pid?: number; name?: string; args?: string[]; executable?: string; command_line?: string };
+  /** ECS container.*: the container the socket's cgroup belongs to. */
+  container?: { id: string; runtime: string; name?: string; image?: { name: string } };
+  /** ECS orchestrator.*, for a container of a Kubernetes pod. */
+  orchestrator?: { type: 'kubernetes'; namespace?: string; resource: { type: 'pod'; name?: string } };
+  /** Beats' add_kubernetes_metadata fields. */
+  kubernetes?: { pod: { name?: string; uid?: string }; namespace?: string; container?: { name: string } };
   user?: { id: string; name?: string; full_name?: string };
   related?: { hosts: string[] };
   system: {
@@ -84,6 +90,8 @@ export interface SocketEventDoc {
       state: string;
       inode: number;
       cookie: string;
+      /** The network namespace it lives in: the inode of its nsfs file, and its `ip netns` name. */
+      netns?: { inode: number; name?: string };
       process?: { cmdline?: string; attribution?: Attribution; pids?: number[] };
       rtt_us?: number;
       retransmits?: number;
@@ -243,6 +251,27 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     if (u.name) doc.user.name = u.name;
     if (u.fullName) doc.user.full_name = u.fullName;
   }
+  if (e.placement) place(doc, e.placement);
   if (e.processError) doc.error = { code: e.processError.code, message: e.processError.message };
   return doc;
+}
+
+/** The namespace on every event, and the container (and pod) where there is one. */
+function place(doc: SocketEventDoc, p: Placement): void {
+  doc.system.socket.netns = p.netns.name === undefined ? { inode: p.netns.inode } : { inode: p.netns.inode, name: p.netns.name };
+  const c = p.container;
+  if (!c) return;
+  doc.container = { id: c.id, runtime: c.runtime };
+  if (c.name !== undefined) doc.container.name = c.name;
+  if (c.imageName !== undefined) doc.container.image = { name: c.imageName };
+  const pod = c.pod;
+  if (!pod) return;
+  doc.orchestrator = { type: 'kubernetes', resource: { type: 'pod' } };
+  if (pod.namespace !== undefined) doc.orchestrator.namespace = pod.namespace;
+  if (pod.name !== undefined) doc.orchestrator.resource.name = pod.name;
+  doc.kubernetes = { pod: {} };
+  if (pod.name !== undefined) doc.kubernetes.pod.name = pod.name;
+  if (pod.uid !== '') doc.kubernetes.pod.uid = pod.uid;
+  if (pod.namespace !== undefined) doc.kubernetes.namespace = pod.namespace;
+  if (c.podContainerName !== undefined) doc.kubernetes.container = { name: c.podContainerName };
 }

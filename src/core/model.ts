@@ -106,6 +106,40 @@ export interface SocketRecord {
   readonly cgroupId: number | undefined;
 }
 
+/** The container runtimes told apart by their cgroup names (ECS container.runtime). */
+export type ContainerRuntime = 'docker' | 'containerd' | 'cri-o' | 'podman';
+
+/** A Kubernetes pod, as its runtime's state on disk names it. */
+export interface PodInfo {
+  readonly uid: string;
+  readonly name: string | undefined;
+  readonly namespace: string | undefined;
+}
+
+/** The container a socket belongs to (its cgroup's), with what the host says of it. */
+export interface ContainerInfo {
+  readonly id: string;
+  readonly runtime: ContainerRuntime;
+  readonly name: string | undefined;
+  readonly imageName: string | undefined;
+  readonly pod: PodInfo | undefined;
+  /** The container's name within its pod (Kubernetes). */
+  readonly podContainerName: string | undefined;
+}
+
+/** A network namespace as events name it. */
+export interface NetnsInfo {
+  readonly inode: number;
+  /** Its `ip netns` name, when it has one. */
+  readonly name: string | undefined;
+}
+
+/** Where a socket lives: its network namespace, and the container its cgroup belongs to (none: the host's own). */
+export interface Placement {
+  readonly netns: NetnsInfo;
+  readonly container: ContainerInfo | undefined;
+}
+
 /** The attributes a dump refreshes on a socket it already knows. */
 export type SocketAttributes = Pick<SocketRecord, 'counters' | 'drops'>;
 
@@ -203,4 +237,6 @@ export interface EnrichedSocket {
   readonly user: UserInfo | undefined;
   /** The remote end's reverse lookup; undefined when none was made (off, listening, skipped). */
   readonly remoteHost?: HostResult | undefined;
+  /** Its namespace and container; undefined when not known (a recording). */
+  readonly placement?: Placement | undefined;
 }

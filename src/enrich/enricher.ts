@@ -20,6 +20,7 @@ import { enriched } from '../core/enriched.js';
 import type { LookupStats, ReverseLookup } from './dns/reverse-lookup.js';
 import { acceptQueueReason, isMinisock, noInodeReason, notFoundReason, unseenReason, waitsForAccept } from './reasons.js';
 import type { UserDirectory } from './users.js';
+import type { NamespaceFacts, Placer } from './containers/placer.js';
 
 export interface EnrichInput {
   /** Sockets new in this dump. */
@@ -35,7 +36,11 @@ export interface EnrichInput {
   readonly listeners: ListenerTable;
   /** A performance.now() time: reverse lookups still unanswered then are left out of this poll. */
   readonly dnsDeadline: number;
+  /** The namespaces watched now (for each socket's placement). */
+  readonly namespaces?: ReadonlyMap<number, NamespaceFacts> | undefined;
 }
+
+const NO_NAMESPACES: ReadonlyMap<number, NamespaceFacts> = new Map();
 
 /** A live socket whose holder is now known better. */
 export interface ProcessUpdate {
@@ -72,10 +77,28 @@ export class SocketEnricher {
   #listenerUsers = new Map<number, UserInfo>();
   #ownNetns: string | undefined;
 
-  constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup) {
+  readonly #placer: Placer | undefined;
+
+  constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup, placer?: Placer) {
     this.#processes = processes;
     this.#users = users;
     this.#dns = dns;
+    this.#placer = placer;
+  }
+
+  /** Every EnrichedSocket of this class, with where it lives (its holder's cgroup, when its own is not known). */
+  #made(
+    socket: SocketRecord,
+    direction: Direction,
+    user: UserInfo | undefined,
+    remoteHost: HostResult | undefined,
+    process: ProcessInfo | undefined,
+    pool: PoolFacts | undefined,
+    attribution: EnrichedSocket['attribution'],
+    error: EnrichmentError | undefined,
+  ): EnrichedSocket {
+    const pid = process?.pid ?? pool?.pids[0];
+    return enriched(socket, direction, user, remoteHost, process, pool, attribution, error, this.#placer?.place(socket, pid));
   }
 
   /**
@@ -87,12 +110,13 @@ export class SocketEnricher {
   unseen(socket: SocketRecord, listeners: ListenerTable): EnrichedSocket {
     const direction = listeners.direction(socket);
     const error = unseenReason(socket, direction);
-    if (direction !== 'ingress') return enriched(socket, direction, undefined, undefined, undefined, undefined, undefined, error);
+    if (direction !== 'ingress') return this.#made(socket, direction, undefined, undefined, undefined, undefined, undefined, error);
     return this.#viaListener(socket, direction, undefined, undefined, error, listeners.acceptingListeners(socket));
   }
 
   async enrich(input: EnrichInput): Promise<EnrichOutcome> {
     const { opened, closed, released, adopted, destroyed, listeners } = input;
+    this.#placer?.begin(input.namespaces ?? NO_NAMESPACES);
     for (const s of closed) {
       if (s.inode === 0) continue;
       this.#attributed.delete(s.inode);
@@ -145,20 +169,20 @@ export class SocketEnricher {
           const via = listeners.acceptingListeners(socket);
           return this.#viaListener(socket, direction, user, remoteHost, acceptQueueReason(socket, via, this.#holdersOf(via)), via);
         }
-        return enriched(socket, direction, user, remoteHost, undefined, undefined, undefined, noInodeReason(socket));
+        return this.#made(socket, direction, user, remoteHost, undefined, undefined, undefined, noInodeReason(socket));
       }
       if (!lookup.ok) {
         const message = `process lookup failed: ${lookup.message}`;
-        return enriched(socket, direction, user, remoteHost, undefined, undefined, undefined, { code: 'process_lookup_failed', message });
+        return this.#made(socket, direction, user, remoteHost, undefined, undefined, undefined, { code: 'process_lookup_failed', message });
       }
       const process = byPid.get(lookup.r.owners[i] ?? 0);
       if (process) {
         this.#attributed.set(socket.inode, socket.key);
         if (direction === 'listening') this.#listenerPids.set(socket.inode, [process.pid]);
-        return enriched(socket, direction, user, remoteHost, process, undefined, 'fd', undefined);
+        return this.#made(socket, direction, user, remoteHost, process, undefined, 'fd', undefined);
       }
       if (lookup.r.interrupted) {
-        return enriched(socket, direction, user, remoteHost, undefined, undefined, undefined, { code: 'process_lookup_failed', message: 'the process lookup was stopped: socketwatch is stopping' });
+        return this.#made(socket, direction, user, remoteHost, undefined, undefined, undefined, { code: 'process_lookup_failed', message: 'the process lookup was stopped: socketwatch is stopping' });
       }
       // Not found: only a process we may not read, that runs as the socket's owner, whose fd count moved and
       // that lives in the socket's network namespace, can be hiding it.
@@ -168,7 +192,7 @@ export class SocketEnricher {
         h.sockets++;
         hidden.set(d.pid, h);
       }
-      return enriched(socket, direction, user, remoteHost, undefined, undefined, undefined, notFoundReason(socket, suspects));
+      return this.#made(socket, direction, user, remoteHost, undefined, undefined, undefined, notFoundReason(socket, suspects));
     });
 
     const updates: ProcessUpdate[] = [];
@@ -220,9 +244,9 @@ export class SocketEnricher {
     const uids = new Set(holders.map((h) => h.fsUid));
     const [uid] = uids;
     const owner = user ?? (uids.size === 1 && uid !== undefined ? this.#listenerUsers.get(uid) : undefined);
-    if (holders.length === 0) return enriched(socket, direction, owner, remoteHost, undefined, undefined, undefined, error);
-    if (holders.length === 1) return enriched(socket, direction, owner, remoteHost, holders[0]!.process, undefined, 'listener', error);
-    return enriched(socket, direction, owner, remoteHost, undefined, poolFacts(holders.map((h) => h.process)), 'listener_pool', error);
+    if (holders.length === 0) return this.#made(socket, direction, owner, remoteHost, undefined, undefined, undefined, error);
+    if (holders.length === 1) return this.#made(socket, direction, owner, remoteHost, holders[0]!.process, undefined, 'listener', error);
+    return this.#made(socket, direction, owner, remoteHost, undefined, poolFacts(holders.map((h) => h.process)), 'listener_pool', error);
   }
 }
 

@@ -1,0 +1,57 @@
+// Each socket's Placement: its namespace (by inode, with its name) and its
+// container. One object per namespace and container, shared by their sockets.
+import type { ContainerInfo, NetnsInfo, Placement, SocketRecord } from '../../core/model.js';
+import type { ContainerDirectory } from './directory.js';
+
+/** What is known of a watched namespace. */
+export interface NamespaceFacts {
+  readonly inode: number;
+  readonly name: string | undefined;
+  /** Some of its processes: whose container a socket nobody holds there belongs to. */
+  readonly pids: readonly number[];
+}
+
+export class Placer {
+  readonly #containers: ContainerDirectory | undefined;
+  readonly #host: number | undefined;
+  #namespaces: ReadonlyMap<number, NamespaceFacts> = new Map();
+  readonly #netns = new Map<number, NetnsInfo>();
+  readonly #placements = new Map<string, Placement>();
+
+  /** `host`: the host's namespace, whose sockets nobody holds belong to no container. */
+  constructor(containers: ContainerDirectory | undefined, host: number | undefined) {
+    this.#containers = containers;
+    this.#host = host;
+  }
+
+  /** At each poll, with the namespaces watched now. */
+  begin(namespaces: ReadonlyMap<number, NamespaceFacts>): void {
+    this.#namespaces = namespaces;
+    this.#containers?.beginPoll();
+    if (this.#placements.size > 10_000) this.#placements.clear();
+    for (const [ino, info] of this.#netns) if (!namespaces.has(ino) || namespaces.get(ino)!.name !== info.name) this.#netns.delete(ino);
+  }
+
+  /** Where `s` lives; `pid`: its holder, when known. Undefined for a socket of no known namespace (a recording). */
+  place(s: SocketRecord, pid: number | undefined): Placement | undefined {
+    if (s.netns === 0) return undefined;
+    const facts = this.#namespaces.get(s.netns);
+    let netns = this.#netns.get(s.netns);
+    if (!netns) {
+      netns = { inode: s.netns, name: facts?.name };
+      this.#netns.set(s.netns, netns);
+    }
+    const container = this.#containers?.of(s, pid, s.netns === this.#host ? [] : (facts?.pids ?? []));
+    return this.#shared(netns, container);
+  }
+
+  #shared(netns: NetnsInfo, container: ContainerInfo | undefined): Placement {
+    const key = `${netns.inode}|${container?.id ?? ''}|${container?.name ?? ''}`;
+    let p = this.#placements.get(key);
+    if (!p || p.netns !== netns || p.container !== container) {
+      p = { netns, container };
+      this.#placements.set(key, p);
+    }
+    return p;
+  }
+}
