@@ -9,10 +9,10 @@ import { FlowTracker, NO_FEED, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import type { EnrichedSocket, SocketRecord } from './core/model.js';
 import { SocketTable } from './core/socket-table.js';
-import { summaryOf } from './core/summary.js';
+import { newStateCounts, summaryOf, type StateCounts } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
-import type { Formatter, PollMeta } from './output/formatter.js';
+import type { Formatter, NamespaceSummary, PollMeta } from './output/formatter.js';
 import { OutputQueue } from './output/queue.js';
 import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
@@ -40,6 +40,8 @@ export interface WatchDeps {
   readonly afterPoll?: (poll: { datagrams: number; opened: number }) => void;
   /** The network namespaces watched now; undefined: one (a recording, or a single-namespace source). */
   readonly namespaces?: (() => ReadonlyMap<number, NamespaceFacts>) | undefined;
+  /** The host's network namespace: its sockets outside containers are the host's own. */
+  readonly hostNetns?: number | undefined;
 }
 
 export interface WatchOptions {
@@ -196,6 +198,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
     const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, inventory, feed);
+    const namespaces = deps.namespaces?.();
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,
@@ -205,7 +208,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       destroyed: destroyed.map((d) => d.record),
       listeners,
       dnsDeadline: performance.now() + opts.dnsTimeoutMs,
-      namespaces: deps.namespaces?.(),
+      namespaces,
     });
     tracker.reattribute(outcome.updates);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
@@ -263,6 +266,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         dns: outcome.dns,
         notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, late: tracker.counts.late, waiting: tracker.waiting, listening: deps.feed.healthy } : undefined,
         summary: summaryOf(diff.states),
+        namespaces: namespaces && namespaces.size > 1 ? namespaceSummaries(namespaces, diff.byNetns, deps.enricher) : undefined,
+        hostNetns: deps.hostNetns,
         directions: tracker.directions(),
       };
       const final = last || opts.once;
@@ -324,4 +329,19 @@ async function pause(until: number, stop: AbortSignal): Promise<boolean> {
   } catch {
     return true;
   }
+}
+
+/** Each watched namespace's counts, with whose namespace it is (its container or pod, when it is one's). */
+function namespaceSummaries(namespaces: ReadonlyMap<number, NamespaceFacts>, counts: ReadonlyMap<number, StateCounts>, enricher: WatchDeps['enricher']): NamespaceSummary[] {
+  const empty = newStateCounts();
+  return [...namespaces.values()].map((ns): NamespaceSummary => {
+    const c = enricher.namespaceContainer(ns.inode);
+    return {
+      inode: ns.inode,
+      ...(ns.name === undefined ? {} : { name: ns.name }),
+      ...(c ? { container: { id: c.id, runtime: c.runtime, ...(c.name === undefined ? {} : { name: c.name }) } } : {}),
+      ...(c?.pod ? { pod: { ...(c.pod.name === undefined ? {} : { name: c.pod.name }), ...(c.pod.namespace === undefined ? {} : { namespace: c.pod.namespace }), ...(c.pod.uid === '' ? {} : { uid: c.pod.uid }) } } : {}),
+      summary: summaryOf(counts.get(ns.inode) ?? empty),
+    };
+  });
 }

@@ -5,8 +5,8 @@ import { parseIP } from '../core/ip.js';
 import { UsageError } from '../errors.js';
 import { formatNames, type FormatName } from '../output/registry.js';
 import type { EventSelection } from '../core/event.js';
-import { parseField } from '../core/filter.js';
-import { compileGlob, GlobError } from '../core/glob.js';
+import { compilePattern, parseField } from '../core/filter.js';
+import { GlobError } from '../core/glob.js';
 import type { Transport } from '../core/model.js';
 import type { Family } from '../sources/socket-source.js';
 import type { DnsSettings } from '../enrich/dns/setup.js';
@@ -160,9 +160,11 @@ function flowPeriod(raw: RawOptions, ctx: OptionContext, events: EventSelection)
 function globs(flag: string, patterns: readonly string[]): string[] {
   for (const p of patterns) {
     try {
-      compileGlob(p);
+      compilePattern(p);
     } catch (err) {
-      if (err instanceof GlobError) throw new UsageError(`${flag} ${err.message}; expected a glob over "<proto> <local> <remote> <remote-host> <state>", like "tcp * * * ESTABLISHED"`);
+      if (err instanceof GlobError) {
+        throw new UsageError(`${flag} ${err.message}; expected a glob over "<proto> <local> <remote> <remote-host> <state>", like "tcp * * * ESTABLISHED", after any container=, pod= or netns= globs`);
+      }
       throw err;
     }
   }

@@ -33,7 +33,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--protocol <list>', 'transports to watch: tcp, udp, or tcp,udp', 'tcp')
     .option('--events <list>', 'what to report: opened, closed, flow (network_flow reports), comma-separated', 'opened,closed')
     .option('--flow-period <duration>', 'with flow events: report every live flow this often (negative: only final reports)', '10s')
-    .option('--match <glob>', 'only sockets whose "<proto> <local> <remote> <remote-host> <state>" matches (repeatable)', collect, [])
+    .option('--match <glob>', 'only sockets whose "<proto> <local> <remote> <remote-host> <state>" matches, after any container=, pod= or netns= globs (repeatable)', collect, [])
     .option('--ignore <glob>', 'not sockets whose tuple matches (repeatable)', collect, [])
     .option('--tag <name>', 'add to every event\'s tags (repeatable; the first is in event.id)', collect, [])
     .option('--field <key=value>', 'add a custom field under `fields` (repeatable; dots nest: team.name=core)', collect, [])

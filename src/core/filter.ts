@@ -3,7 +3,7 @@
 // fields. Pure.
 import type { SocketEventDoc } from './event.js';
 import type { SocketEvent } from './flows.js';
-import { compileGlob } from './glob.js';
+import { compileGlob, GlobError } from './glob.js';
 import { formatEndpoint } from './ip.js';
 import type { EnrichedSocket } from './model.js';
 import { TcpState, tcpStateName } from './tcp-states.js';
@@ -29,6 +29,46 @@ function lastLiveState(e: EnrichedSocket): number {
   return s.state;
 }
 
+/** What a selector term (`container=web*`) matches against. */
+const SELECTORS = {
+  /** The container's name or id. */
+  container: (e: EnrichedSocket): string[] => {
+    const c = e.placement?.container;
+    return c ? [c.name ?? '', c.id] : [];
+  },
+  /** The pod as namespace/name, or its name. */
+  pod: (e: EnrichedSocket): string[] => {
+    const pod = e.placement?.container?.pod;
+    return pod?.name === undefined ? [] : [pod.namespace === undefined ? pod.name : `${pod.namespace}/${pod.name}`, pod.name];
+  },
+  /** The network namespace's name, net:[inode], or the inode. */
+  netns: (e: EnrichedSocket): string[] => {
+    const ns = e.placement?.netns;
+    return ns ? [ns.name ?? '', `net:[${ns.inode}]`, String(ns.inode)] : [];
+  },
+} as const;
+type Selector = keyof typeof SELECTORS;
+const SELECTOR = /^(container|pod|netns)=(\S*)(?:\s+|$)/;
+
+/**
+ * A --match or --ignore pattern: leading `container=`, `pod=` or `netns=`
+ * globs (each must match), then, if anything is left, a glob over the tuple.
+ * `container=web*` alone selects a container's sockets; `pod=shop/* tcp * * *
+ * ESTABLISHED` the established connections of a namespace's pods. Throws
+ * GlobError for a pattern that is not one.
+ */
+export function compilePattern(pattern: string): (e: EnrichedSocket, state: number) => boolean {
+  const terms: Array<[Selector, RegExp]> = [];
+  let rest = pattern.trimStart();
+  for (let m = SELECTOR.exec(rest); m; m = SELECTOR.exec(rest)) {
+    if (m[2] === '') throw new GlobError(`"${pattern}" has an empty ${m[1]}= selector`);
+    terms.push([m[1] as Selector, compileGlob(m[2]!)]);
+    rest = rest.slice(m[0].length);
+  }
+  const tuple = rest === '' && terms.length > 0 ? undefined : compileGlob(rest);
+  return (e, state) => terms.every(([key, re]) => SELECTORS[key](e).some((v) => re.test(v))) && (tuple === undefined || tuple.test(socketTuple(e, state)));
+}
+
 export interface EventFilter {
   readonly match: readonly string[];
   readonly ignore: readonly string[];
@@ -46,21 +86,21 @@ export interface EventFilter {
  * in the state it was last alive in.
  */
 export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
-  const match = f.match.map(compileGlob);
-  const ignore = f.ignore.map(compileGlob);
+  const match = f.match.map(compilePattern);
+  const ignore = f.ignore.map(compilePattern);
   if (match.length === 0 && ignore.length === 0) return () => true;
-  const test = (tuple: string): boolean => (match.length === 0 || match.some((re) => re.test(tuple))) && !ignore.some((re) => re.test(tuple));
+  const test = (e: EnrichedSocket, state: number): boolean => (match.length === 0 || match.some((p) => p(e, state))) && !ignore.some((p) => p(e, state));
   const decided = new Map<EnrichedSocket['socket']['key'], boolean>();
   return (e) => {
     const key = e.socket.socket.key;
     if (e.kind === 'opened') {
-      const keep = test(socketTuple(e.socket));
+      const keep = test(e.socket, e.socket.socket.state);
       decided.set(key, keep);
       return keep;
     }
     const before = decided.get(key);
     if (e.kind === 'closed') decided.delete(key);
-    return before ?? test(socketTuple(e.socket, lastLiveState(e.socket)));
+    return before ?? test(e.socket, lastLiveState(e.socket));
   };
 }
 

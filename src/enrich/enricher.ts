@@ -4,6 +4,7 @@
 // handed to another process, gets its new holder.
 import type { Listener, ListenerTable } from '../core/listeners.js';
 import type {
+  ContainerInfo,
   Direction,
   EnrichedSocket,
   EnrichmentError,
@@ -84,6 +85,11 @@ export class SocketEnricher {
     this.#users = users;
     this.#dns = dns;
     this.#placer = placer;
+  }
+
+  /** The container a namespace belongs to (its processes'), if any. */
+  namespaceContainer(inode: number): ContainerInfo | undefined {
+    return this.#placer?.namespaceContainer(inode);
   }
 
   /** Every EnrichedSocket of this class, with where it lives (its holder's cgroup, when its own is not known). */

@@ -28,12 +28,25 @@ export interface PollMeta {
   readonly notifications: NotificationStats | undefined;
   /** Every socket of the dump, counted as Metricbeat's socket_summary does. */
   readonly summary: SocketSummary;
+  /** The same for each network namespace watched, when there is more than one. */
+  readonly namespaces?: readonly NamespaceSummary[] | undefined;
+  /** The host's network namespace (its sockets outside containers need no WHERE). */
+  readonly hostNetns?: number | undefined;
   /** Sockets socketwatch knows alive, by direction. */
   readonly directions: Readonly<Record<'listening' | 'ingress' | 'egress', number>>;
   /** The output queue when this poll was written: events still waiting behind it, and what was dropped from this poll. Set by the writer. */
   readonly output?: OutputStats | undefined;
   /** A snapshot (--output): the events are every socket alive as of this poll, this many. */
   readonly snapshot?: number | undefined;
+}
+
+/** One network namespace's sockets, and whose namespace it is. */
+export interface NamespaceSummary {
+  readonly inode: number;
+  readonly name?: string;
+  readonly container?: { readonly id: string; readonly name?: string; readonly runtime: string };
+  readonly pod?: { readonly name?: string; readonly namespace?: string; readonly uid?: string };
+  readonly summary: SocketSummary;
 }
 
 export interface OutputStats {

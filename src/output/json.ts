@@ -28,8 +28,9 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       ...(meta.output ? { output: { waiting: meta.output.waiting, dropped: { ...meta.output.dropped } } } : {}),
       ...(meta.snapshot === undefined ? {} : { snapshot: { sockets: meta.snapshot } }),
     },
-    // Metricbeat's system.socket.summary (the socket_summary metricset), of this poll's dump.
-    summary: meta.summary,
+    // Metricbeat's system.socket.summary (the socket_summary metricset), of this poll's dump; with
+    // more than one network namespace watched, also each namespace's.
+    summary: meta.namespaces ? { ...meta.summary, namespaces: meta.namespaces } : meta.summary,
   };
 }
 

@@ -69,7 +69,7 @@ export class LiveView implements Formatter {
   }
 
   events(docs: readonly SocketEventDoc[]): string {
-    for (const d of docs) this.#pending.push(tableRow(d, this.#time));
+    for (const d of docs) this.#pending.push(tableRow(d, this.#time, this.#meta?.hostNetns));
     return '';
   }
 
@@ -87,7 +87,7 @@ export class LiveView implements Formatter {
     const header = this.#header(width);
     const room = Math.max(0, rows - header.length - 1);
     const shown = this.#recent.slice(0, room);
-    const widths = fitWidths([HEAD, ...shown], width, false);
+    const widths = fitWidths([HEAD, ...shown], width, false, (this.#meta?.namespaces?.length ?? 0) > 1);
     // In the view nothing wraps: a line is a row.
     const table = renderRows([HEAD, ...shown], widths.map((w) => ({ width: w, wraps: false }))).trimEnd().split('\n');
     const lines = [...header, ...table].slice(0, rows).map((l) => `${cut(l, width)}${ESC}K`);
@@ -105,6 +105,7 @@ export class LiveView implements Formatter {
     const n = m.notifications;
     const tail = [
       `in ${dirs.ingress}  out ${dirs.egress}  listen ${dirs.listening}`,
+      (m.namespaces?.length ?? 0) > 1 ? `namespaces ${m.namespaces!.length}` : undefined,
       `events: ${this.#opts.events}`,
       n ? `closed learned: ${n.received}${n.missed ? `, missed ${n.missed}` : ''}${n.listening ? '' : ' (listener restarting)'}` : undefined,
       'q: quit',

@@ -3,7 +3,7 @@ import type { SocketEventDoc } from '../core/event.js';
 import { formatEndpoint } from '../core/ip.js';
 import { TcpState, tcpStateShortName, type TcpStateName } from '../core/tcp-states.js';
 import { displayWidth, renderRows, type ColumnSpec } from './columns.js';
-import type { Formatter, FormatterOptions } from './formatter.js';
+import type { Formatter, FormatterOptions, PollMeta } from './formatter.js';
 import { terminalSafe } from './sanitize.js';
 
 interface Column {
@@ -25,10 +25,14 @@ export const COLUMNS: readonly Column[] = [
   { head: 'PID', min: 3, max: 7, wraps: false },
   { head: 'PROCESS', min: 4, max: 16, wraps: false },
   { head: 'USER', min: 4, max: 16, wraps: false },
+  // Shown when more than one network namespace is watched: the container, pod or namespace of the socket.
+  { head: 'WHERE', min: 5, max: 24, wraps: false },
 ];
 export const HEAD = COLUMNS.map((c) => c.head);
 const col = (head: string): number => COLUMNS.findIndex((c) => c.head === head);
-const [EVENT, DIR, LOCAL, REMOTE, PID, PROCESS, USER] = ['EVENT', 'DIR', 'LOCAL', 'REMOTE', 'PID', 'PROCESS', 'USER'].map(col) as [number, number, number, number, number, number, number];
+const [EVENT, DIR, LOCAL, REMOTE, PID, PROCESS, USER, WHERE] = ['EVENT', 'DIR', 'LOCAL', 'REMOTE', 'PID', 'PROCESS', 'USER', 'WHERE'].map(col) as [
+  number, number, number, number, number, number, number, number,
+];
 
 const EVENT_LABEL = { socket_opened: 'open', socket_closed: 'close', network_flow: 'flow' } as const;
 
@@ -47,8 +51,22 @@ function pidCell(e: SocketEventDoc): string {
   return pids && pids.length > 0 ? `${pids[0]}+${pids.length - 1}` : '-';
 }
 
+/**
+ * The WHERE column: the pod (Kubernetes), the container's name (or its id's
+ * first 12 digits), the namespace's name, or net:[inode]; "-" for the host's
+ * own namespace outside any container.
+ */
+export function whereCell(e: SocketEventDoc, hostNetns: number | undefined): string {
+  const c = e.container;
+  if (e.kubernetes?.pod.name !== undefined) return terminalSafe(e.kubernetes.namespace ? `${e.kubernetes.namespace}/${e.kubernetes.pod.name}` : e.kubernetes.pod.name);
+  if (c) return terminalSafe(c.name ?? c.id.slice(0, 12));
+  const ns = e.system.socket.netns;
+  if (!ns || ns.inode === hostNetns) return '-';
+  return terminalSafe(ns.name ?? `net:[${ns.inode}]`);
+}
+
 /** One event as table cells (untrusted text made terminal-safe). */
-export function tableRow(e: SocketEventDoc, time: string): string[] {
+export function tableRow(e: SocketEventDoc, time: string, hostNetns?: number): string[] {
   const s = e.system.socket;
   const state = TcpState[s.state as TcpStateName] as number | undefined;
   return [
@@ -61,6 +79,7 @@ export function tableRow(e: SocketEventDoc, time: string): string[] {
     pidCell(e),
     terminalSafe(e.process?.name ?? '-'),
     terminalSafe(e.user?.name ?? e.user?.id ?? '-'),
+    whereCell(e, hostNetns),
   ];
 }
 
@@ -69,16 +88,18 @@ export function tableRow(e: SocketEventDoc, time: string): string[] {
  * until a line fits `width`. Where addresses cannot wrap (the live view), names
  * give way entirely before an address is cut: a cut address loses its port.
  */
-export function fitWidths(rows: readonly (readonly string[])[], width: number | undefined, addressesWrap = true): number[] {
+export function fitWidths(rows: readonly (readonly string[])[], width: number | undefined, addressesWrap = true, where = false): number[] {
   const widths = COLUMNS.map((c, i) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => displayWidth(r[i] ?? '')))));
+  if (!where) widths[WHERE] = 0;
   if (width === undefined) return widths;
   // A line: the cells, and one space between shown columns.
   const total = (): number => widths.reduce((a, b) => a + b, 0) + widths.filter((w) => w > 0).length - 1;
   // Names down to 8, then 6 (cut with "…"), before an address wraps; then the addresses; then names to their minimum, then DIR.
   const steps: ReadonlyArray<readonly [number, number]> = addressesWrap
-    ? [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [LOCAL, 0], [REMOTE, 0], [USER, 0], [PROCESS, 0], [DIR, 0]]
-    : [[USER, 8], [PROCESS, 8], [USER, 6], [PROCESS, 6], [USER, 0], [PROCESS, 0], [DIR, 0], [LOCAL, 0], [REMOTE, 0]];
+    ? [[WHERE, 12], [USER, 8], [PROCESS, 8], [WHERE, 8], [USER, 6], [PROCESS, 6], [LOCAL, 0], [REMOTE, 0], [WHERE, 0], [USER, 0], [PROCESS, 0], [DIR, 0]]
+    : [[WHERE, 12], [USER, 8], [PROCESS, 8], [WHERE, 8], [USER, 6], [PROCESS, 6], [WHERE, 0], [USER, 0], [PROCESS, 0], [DIR, 0], [LOCAL, 0], [REMOTE, 0]];
   for (const [i, floor] of steps) {
+    if (widths[i] === 0) continue; // hidden
     const limit = Math.max(COLUMNS[i]!.min, floor);
     while (total() > width && widths[i]! > limit) {
       // The two addresses shrink together, the wider one first.
@@ -88,7 +109,7 @@ export function fitWidths(rows: readonly (readonly string[])[], width: number | 
     }
     // Without wrapping, before an address is cut: hide whole columns, least useful first (width 0 = hidden).
     if (!addressesWrap && i === DIR) {
-      for (const hide of [USER, PROCESS, PID, EVENT]) {
+      for (const hide of [WHERE, USER, PROCESS, PID, EVENT]) {
         if (total() <= width) break;
         widths[hide] = 0;
       }
@@ -100,17 +121,19 @@ export function fitWidths(rows: readonly (readonly string[])[], width: number | 
 export function tableFormatter(opts: FormatterOptions): Formatter {
   let columns: ColumnSpec[] = [];
   let time = '';
+  let meta: PollMeta | undefined;
   return {
-    begin: (meta) => {
-      time = clock(meta.startedAt);
+    begin: (m) => {
+      meta = m;
+      time = clock(m.startedAt);
       return '';
     },
     events: (docs, first) => {
       if (docs.length === 0) return '';
-      const rows = docs.map((e) => tableRow(e, time));
+      const rows = docs.map((e) => tableRow(e, time, meta?.hostNetns));
       if (first) {
         // Widths follow the poll's first chunk; later rows that are wider wrap or are cut.
-        columns = fitWidths([HEAD, ...rows], opts.width).map((width, i) => ({ width, wraps: COLUMNS[i]!.wraps }));
+        columns = fitWidths([HEAD, ...rows], opts.width, true, (meta?.namespaces?.length ?? 0) > 1).map((width, i) => ({ width, wraps: COLUMNS[i]!.wraps }));
         return renderRows([HEAD, ...rows], columns);
       }
       return renderRows(rows, columns);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openedDoc } from '../../src/core/event.js';
-import { decorate, makeFilter, parseField, socketTuple } from '../../src/core/filter.js';
+import { compilePattern, decorate, makeFilter, parseField, socketTuple } from '../../src/core/filter.js';
 import type { SocketEvent } from '../../src/core/flows.js';
 import { compileGlob, GlobError } from '../../src/core/glob.js';
 import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
@@ -60,6 +60,22 @@ describe('socketTuple and makeFilter', () => {
     expect(keep(opened(enriched({ transport: 'udp', state: TcpState.CLOSE })))).toBe(true);
     expect(makeFilter({ match: [], ignore: [] })(opened(enriched()))).toBe(true);
     expect(makeFilter({ match: [], ignore: ['*'] })(opened(enriched()))).toBe(false);
+  });
+
+  it('selects by container, pod or namespace (container=, pod=, netns= globs, each must match), with or without a tuple glob after', () => {
+    const web = { id: 'a'.repeat(64), runtime: 'docker' as const, name: 'web-1', imageName: undefined, pod: undefined, podContainerName: undefined };
+    const api = { id: 'b'.repeat(64), runtime: 'containerd' as const, name: undefined, imageName: undefined, pod: { uid: 'u', name: 'api-0', namespace: 'shop' }, podContainerName: 'api' };
+    const at = (container: typeof web | typeof api | undefined, name: string | undefined, p: Partial<SocketRecord> = {}): SocketEvent =>
+      opened({ ...enriched(p), placement: { netns: { inode: 4026532001, name }, container } });
+    const keep = makeFilter({ match: ['container=web*', 'pod=shop/* tcp * * * LISTEN', 'netns=lab'], ignore: [] });
+    expect(keep(at(web, undefined))).toBe(true);
+    expect(keep(at(api, undefined))).toBe(false); // its pod, but not listening
+    expect(keep(at(api, undefined, { state: TcpState.LISTEN, remotePort: 0, remoteIp: '0.0.0.0' }))).toBe(true);
+    expect(keep(at(undefined, 'lab'))).toBe(true);
+    expect(keep(at(undefined, undefined))).toBe(false);
+    expect(makeFilter({ match: [`container=${'b'.repeat(12)}*`], ignore: [] })(at(api, undefined))).toBe(true); // by id
+    expect(makeFilter({ match: [], ignore: ['netns=net:\\[4026532001\\]'] })(at(web, undefined))).toBe(false);
+    expect(() => compilePattern('container= tcp * * * *')).toThrow(GlobError);
   });
 
   it('chooses connections: a socket\'s flow reports and close follow the decision made when it opened', () => {

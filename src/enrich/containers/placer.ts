@@ -45,6 +45,12 @@ export class Placer {
     return this.#shared(netns, container);
   }
 
+  /** The container a namespace's processes are in (for the summary of a namespace), if any. */
+  namespaceContainer(inode: number): ContainerInfo | undefined {
+    if (inode === this.#host) return undefined;
+    return this.#containers?.of({ cgroupId: undefined }, undefined, this.#namespaces.get(inode)?.pids ?? []);
+  }
+
   #shared(netns: NetnsInfo, container: ContainerInfo | undefined): Placement {
     const key = `${netns.inode}|${container?.id ?? ''}|${container?.name ?? ''}`;
     let p = this.#placements.get(key);

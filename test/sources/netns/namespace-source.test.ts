@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Namespace } from '../../../src/sources/netns/directory.js';
+import { NamespaceSource, type Watched } from '../../../src/sources/netns/namespace-source.js';
+import { DumpCollector } from '../../../src/sources/netlink/dump.js';
+import { makeDump, type SocketSource } from '../../../src/sources/socket-source.js';
+
+const ns = (inode: number, name?: string): Namespace => ({ inode, name, paths: [`/run/netns/${inode}`], pids: [] });
+/** A source that dumps an empty part stamped with its namespace, or fails. */
+function fakeSource(w: Watched, fail: Set<number>, closed: number[]): SocketSource {
+  return {
+    dump: async () => {
+      if (fail.has(w.inode)) throw new Error(`dump of ${w.inode} failed`);
+      return makeDump([new DumpCollector('inet', 1, 'tcp', w.inode).result()]);
+    },
+    close: () => closed.push(w.inode),
+  };
+}
+
+function setup(found: Map<number, Namespace>, refuse = new Set<number>()) {
+  const fail = new Set<number>();
+  const closed: number[] = [];
+  const released: number[] = [];
+  const warnings: string[] = [];
+  const changes: Array<[number[], number[]]> = [];
+  let fd = 100;
+  const src = new NamespaceSource({
+    own: ns(1),
+    discover: () => found,
+    enter: (n) => (refuse.has(n.inode) ? { error: 'entering it was refused' } : { fd: fd++ }),
+    release: (f) => released.push(f),
+    source: (w) => fakeSource(w, fail, closed),
+    warn: (m) => warnings.push(m),
+  });
+  src.onChange((a, r) => changes.push([a.map((x) => x.inode), r.map((x) => x.inode)]));
+  return { src, fail, closed, released, warnings, changes };
+}
+
+describe('NamespaceSource', () => {
+  it('dumps its own namespace and every one found; lets go (socket and fd) of one that is gone', async () => {
+    const found = new Map([[1, ns(1)], [2, ns(2, 'web')], [3, ns(3)]]);
+    const t = setup(found);
+    const d = await t.src.dump();
+    expect(d.parts.map((p) => p.netns).sort()).toEqual([1, 2, 3]);
+    expect(t.changes).toEqual([[[2, 3], []]]);
+    found.delete(3);
+    expect((await t.src.dump()).parts.map((p) => p.netns).sort()).toEqual([1, 2]);
+    expect(t.closed).toEqual([3]);
+    expect(t.released).toEqual([101]);
+    expect(t.changes[1]).toEqual([[], [3]]);
+    expect(t.src.namespaces().get(2)?.name).toBe('web');
+  });
+
+  it("another namespace's failed dump keeps its sockets (skipped), said once; our own failing fails the poll", async () => {
+    const t = setup(new Map([[2, ns(2)]]));
+    t.fail.add(2);
+    const d = await t.src.dump();
+    expect([...d.skipped]).toEqual([2]);
+    await t.src.dump();
+    expect(t.warnings.filter((w) => /net:\[2\].*failed/.test(w))).toHaveLength(1);
+    t.fail.add(1);
+    await expect(t.src.dump()).rejects.toThrow('dump of 1 failed');
+  });
+
+  it('a namespace it may not enter is said once, not watched, and tried again only if it comes back', async () => {
+    const found = new Map([[2, ns(2)]]);
+    const t = setup(found, new Set([2]));
+    await t.src.dump();
+    await t.src.dump();
+    expect(t.warnings).toEqual(['network namespace net:[2] is not watched: entering it was refused']);
+    expect([...t.src.namespaces().keys()]).toEqual([1]);
+  });
+});
