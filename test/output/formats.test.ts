@@ -104,13 +104,20 @@ describe('formats', () => {
 describe('fitWidths', () => {
   const row = ['12:00:00', 'open', 'out', '192.0.2.1:40000', '198.51.100.2:443', 'ESTAB', '4194304', 'a-long-process-name', 'a-very-long-user-name'];
   it('keeps natural widths when they fit, shrinks names first when they do not', () => {
-    expect(fitWidths([row], undefined)).toEqual([8, 5, 3, 15, 16, 5, 7, 16, 16]);
+    expect(fitWidths([row], undefined)).toEqual([8, 5, 3, 15, 16, 5, 7, 16, 16, 0]); // WHERE: one namespace, not shown
     const w = fitWidths([row], 80);
     expect(w.reduce((a, b) => a + b, 0) + 8).toBeLessThanOrEqual(80);
     expect(w.slice(3, 5)).toEqual([15, 16]); // addresses untouched
   });
   it('never goes below each column minimum, and never cuts a pid', () => {
-    expect(fitWidths([row], 20)).toEqual([8, 5, 3, 9, 9, 5, 7, 4, 4]);
+    expect(fitWidths([row], 20)).toEqual([8, 5, 3, 9, 9, 5, 7, 4, 4, 0]);
+  });
+  it('shows WHERE when more than one namespace is watched, and gives it up before the names', () => {
+    const where = [...row, 'shop/web-7d9f8c6b5-x2x4z'];
+    expect(fitWidths([where], undefined, true, true).at(-1)).toBe(24);
+    const w = fitWidths([where], 120, true, true);
+    expect(w.at(-1)).toBe(20); // 4 columns short: WHERE gives them
+    expect(w.slice(7, 9)).toEqual([16, 16]);
   });
 });
 
