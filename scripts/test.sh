@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 #   dnsmasq-base (a DNS server), tmux (a real terminal for the live view),
 #   jq (the README's recipes), strace (which programs socketwatch runs),
 #   libfaketime (a stepped wall clock), python3-seccomp (netlink or IPv6 refused),
-#   python3 (the fidelity scenarios).
-packages=(iproute2 util-linux libc-bin dnsmasq-base tmux jq strace libfaketime python3 python3-seccomp)
+#   python3 (the fidelity scenarios), podman + runc + busybox-static (a real
+#   container, its image made from busybox: no registry is reachable).
+packages=(iproute2 util-linux libc-bin dnsmasq-base tmux jq strace libfaketime python3 python3-seccomp podman runc busybox-static)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

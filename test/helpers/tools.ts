@@ -35,6 +35,10 @@ export const TOOLS = {
   python3: { find: file('/usr/bin/python3'), pkg: 'python3' },
   libfaketime: { find: file('/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'), pkg: 'libfaketime' },
   seccomp: { find: pythonModule('seccomp'), pkg: 'python3-seccomp' },
+  podman: { find: file('/usr/bin/podman'), pkg: 'podman' },
+  runc: { find: file('/usr/sbin/runc'), pkg: 'runc' },
+  /** Static: it runs alone in a container's root file system. */
+  busybox: { find: file('/bin/busybox'), pkg: 'busybox-static' },
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -17,6 +17,8 @@ export class Placer {
   #namespaces: ReadonlyMap<number, NamespaceFacts> = new Map();
   readonly #netns = new Map<number, NetnsInfo>();
   readonly #placements = new Map<string, Placement>();
+  /** The one container seen in each other namespace (null: more than one). */
+  readonly #seen = new Map<number, ContainerInfo | null>();
 
   /** `host`: the host's namespace, whose sockets nobody holds belong to no container. */
   constructor(containers: ContainerDirectory | undefined, host: number | undefined) {
@@ -30,6 +32,7 @@ export class Placer {
     this.#containers?.beginPoll();
     if (this.#placements.size > 10_000) this.#placements.clear();
     for (const [ino, info] of this.#netns) if (!namespaces.has(ino) || namespaces.get(ino)!.name !== info.name) this.#netns.delete(ino);
+    for (const ino of this.#seen.keys()) if (!namespaces.has(ino)) this.#seen.delete(ino);
   }
 
   /** Where `s` lives; `pid`: its holder, when known. Undefined for a socket of no known namespace (a recording). */
@@ -41,7 +44,17 @@ export class Placer {
       netns = { inode: s.netns, name: facts?.name };
       this.#netns.set(s.netns, netns);
     }
-    const container = this.#containers?.of(s, pid, s.netns === this.#host ? [] : (facts?.pids ?? []));
+    const foreign = s.netns !== this.#host;
+    let container = this.#containers?.of(s, pid, foreign ? (facts?.pids ?? []) : []);
+    if (foreign) {
+      // A destroy notification carries no cgroup id, and the socket's process may be gone by then: the
+      // namespace's container, when only one has been seen in it (a pod's several are not guessed between).
+      const seen = this.#seen.get(s.netns);
+      if (container) {
+        if (seen === undefined) this.#seen.set(s.netns, container);
+        else if (seen !== null && seen.id !== container.id) this.#seen.set(s.netns, null);
+      } else if (s.cgroupId === undefined && pid === undefined && seen) container = seen;
+    }
     return this.#shared(netns, container);
   }
 
