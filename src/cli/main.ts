@@ -255,9 +255,10 @@ function netnsScope(config: Config, ownInode: number, warn: (message: string) =>
     warn("--netns all: entering other network namespaces needs CAP_SYS_ADMIN (root); watching only socketwatch's own");
     return 'self';
   }
-  if (hostNetns(config.procRoot) !== ownInode) return 'self';
-  if (may) return 'all';
-  warn("watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want");
+  const host = hostNetns(config.procRoot);
+  if (may) return host === ownInode ? 'all' : 'self';
+  // Without privileges the host's namespace may not even be read: say so unless we know we are elsewhere.
+  if (host === undefined || host === ownInode) warn("watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want");
   return 'self';
 }
 

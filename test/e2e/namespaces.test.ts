@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveCli } from '../helpers/cli.js';
+import { BIN, LiveCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
 import { actions, ndjson, PYTHON, sleep, type Ev } from '../helpers/scenario.js';
 import { requireTool } from '../helpers/tools.js';
@@ -294,6 +294,31 @@ describe('every network namespace', () => {
       expect(closed[0]!.container?.name).toBe('shop-web');
     }
     expect(troubles(cli)).toEqual([]);
+  });
+});
+
+describe('without the privileges to enter other namespaces', () => {
+  const asNobody = (): string[] => [requireTool('setpriv'), '--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups'];
+
+  it("by default, or asked for all: its own namespace only, said in one line; --netns self says nothing", async () => {
+    const b = space();
+    const holder = await b.holder();
+    await holder.listen('127.0.0.1'); // a socket in another namespace that it must not (and cannot) see
+    const run = async (args: string[]) => {
+      const [cmd, ...pre] = [...asNobody(), process.execPath, BIN, '--once', '--format', 'ndjson', ...args];
+      const r = spawnSync(cmd!, pre, { encoding: 'utf8', timeout: 20_000 });
+      return { code: r.status, stderr: r.stderr.split('\n').filter((l) => l !== '' && !/may be held by/.test(l)), events: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as NsEv) };
+    };
+    const byDefault = await run([]);
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.stderr).toEqual(["socketwatch: watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want"]);
+    const own = Number(/\d+/.exec(readlinkSync('/proc/self/ns/net'))![0]);
+    expect(byDefault.events.every((e) => e.system.socket.netns?.inode === own)).toBe(true);
+    const all = await run(['--netns', 'all']);
+    expect(all.code).toBe(0);
+    expect(all.stderr).toEqual(["socketwatch: --netns all: entering other network namespaces needs CAP_SYS_ADMIN (root); watching only socketwatch's own"]);
+    expect(all.events.some((e) => e.system.socket.netns?.inode === nsInode(b))).toBe(false);
+    expect((await run(['--netns', 'self'])).stderr).toEqual([]);
   });
 });
 
