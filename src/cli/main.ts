@@ -255,10 +255,9 @@ function netnsScope(config: Config, ownInode: number, warn: (message: string) =>
     warn("--netns all: entering other network namespaces needs CAP_SYS_ADMIN (root); watching only socketwatch's own");
     return 'self';
   }
-  const host = hostNetns(config.procRoot);
-  if (may) return host === ownInode ? 'all' : 'self';
-  // Without privileges the host's namespace may not even be read: say so unless we know we are elsewhere.
-  if (host === undefined || host === ownInode) warn("watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want");
+  if (may) return hostNetns(config.procRoot) === ownInode ? 'all' : 'self';
+  // Without the privilege, where we are may not even be told (the host's namespace is root's to read): said either way.
+  warn("watching this network namespace only: the others (containers') need CAP_SYS_ADMIN (root) to enter; --netns self says that is all you want");
   return 'self';
 }
 

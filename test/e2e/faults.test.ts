@@ -75,7 +75,8 @@ describe('faults', () => {
     }
     cli.kill('SIGTERM');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
-    const lines = cli.stderr.trim().split('\n');
+    const [scope, ...lines] = cli.stderr.trim().split('\n');
+    expect(scope).toMatch(/^socketwatch: watching this network namespace only: the others \(containers'\) need CAP_SYS_ADMIN/);
     expect(lines).toHaveLength(1); // said once, not every poll
     expect(lines[0]).toMatch(/^socketwatch: \d+ sockets? reported without a process may be held by pid \d+ \([^)]+\).* whose open files socketwatch may not read/);
   });

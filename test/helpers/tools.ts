@@ -26,6 +26,8 @@ const pythonModule = (name: string) => (): string | undefined => {
 export const TOOLS = {
   ip: { find: file('/usr/sbin/ip'), pkg: 'iproute2' },
   unshare: { find: file('/usr/bin/unshare'), pkg: 'util-linux' },
+  nsenter: { find: file('/usr/bin/nsenter'), pkg: 'util-linux' },
+  ss: { find: file('/usr/bin/ss'), pkg: 'iproute2' },
   setpriv: { find: file('/usr/bin/setpriv'), pkg: 'util-linux' },
   getent: { find: file('/usr/bin/getent'), pkg: 'libc-bin' },
   dnsmasq: { find: file('/usr/sbin/dnsmasq'), pkg: 'dnsmasq-base' },
