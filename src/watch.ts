@@ -38,10 +38,16 @@ export interface WatchDeps {
    * dead dump buffers and a big poll's garbage go back soon).
    */
   readonly afterPoll?: (poll: { datagrams: number; opened: number }) => void;
-  /** The network namespaces watched now; undefined: one (a recording, or a single-namespace source). */
-  readonly namespaces?: (() => ReadonlyMap<number, NamespaceFacts>) | undefined;
+  /** The network namespaces watched; undefined: one (a recording). */
+  readonly namespaces?: NamespaceView | undefined;
   /** The host's network namespace: its sockets outside containers are the host's own. */
   readonly hostNetns?: number | undefined;
+}
+
+/** The namespaces a live source watches, and what finding them cost at the last poll. */
+export interface NamespaceView {
+  namespaces(): ReadonlyMap<number, NamespaceFacts>;
+  readonly discoverMs: number;
 }
 
 export interface WatchOptions {
@@ -198,7 +204,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     for (const s of diff.closed) if (isListening(s)) listeners.retire(s, mono + LISTENER_MEMORY_MS);
     for (const s of diff.opened) if (isListening(s)) listeners.add(s);
     const fresh = tracker.fresh(diff.opened, destroyed, times, diff.closed, inventory, feed);
-    const namespaces = deps.namespaces?.();
+    const namespaces = deps.namespaces?.namespaces();
     const enrichStart = performance.now();
     const outcome = await deps.enricher.enrich({
       opened: fresh,
@@ -268,6 +274,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         summary: summaryOf(diff.states),
         namespaces: namespaces && namespaces.size > 1 ? namespaceSummaries(namespaces, diff.byNetns, deps.enricher) : undefined,
         hostNetns: deps.hostNetns,
+        netns: deps.namespaces && namespaces ? { watched: namespaces.size, discoverMs: deps.namespaces.discoverMs } : undefined,
         directions: tracker.directions(),
       };
       const final = last || opts.once;

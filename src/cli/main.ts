@@ -372,7 +372,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         source,
         processes,
         enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces)),
-        namespaces: namespaces && (() => namespaces.namespaces()),
+        namespaces,
         hostNetns: namespaces && (hostNetns(config.procRoot) ?? namespaces.own.inode),
         formatter,
         sink,
