@@ -35,6 +35,7 @@ const RATE = opt('--rate', 1000);
 const TAG = `swbn${process.pid % 10000}`;
 
 const note = (m) => process.stderr.write(`${m}\n`);
+process.on('SIGINT', () => process.exit(130));
 const sh = (cmd, args) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -94,6 +95,7 @@ async function watchPolls(wrap, args) {
     sockets: heads.at(-1).poll.sockets,
     watched: heads.at(-1).poll.netns?.watched,
     discover: median(heads.slice(1).map((h) => h.poll.netns?.discover_ms ?? 0)),
+    quiet: median(steady.map((h) => h.poll.netns?.quiet ?? 0)),
     rss,
   };
 }
@@ -115,13 +117,9 @@ async function many(label) {
   for (let i = 0; i < 100; i++) netns(`${prefix}${i}`);
   const hold = spawn('/usr/bin/python3', [HOLD_NETNS, prefix, '100', '10'], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((r) => createInterface({ input: hold.stdout }).once('line', r));
-  // A host of 1,000 processes: discovery reads their namespace links.
-  const sleepers = Array.from({ length: 1000 }, () => spawn('sleep', ['600'], { stdio: 'ignore' }));
-  await sleep(1500);
   try {
     return await watchPolls([], ['--netns', 'all', '--match', `netns=${prefix}*`]);
   } finally {
-    for (const s of sleepers) s.kill();
     hold.stdin.end();
     hold.kill();
   }
@@ -190,6 +188,10 @@ async function churnCheck() {
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('bench-netns needs root (ip netns add, setns)');
   const result = { date: new Date().toISOString(), kernel: sh('uname', ['-r']).trim(), shared: {}, own: {} };
+  // A host of 1,000 processes, for every case alike: discovery reads their namespace links, the process table their fds.
+  const sleepers = Array.from({ length: 1000 }, () => spawn('sleep', ['3600'], { stdio: 'ignore' }));
+  process.on('exit', () => sleepers.forEach((p) => p.kill()));
+  await sleep(1500);
   note('namespaces: one namespace of 1,000 connections (--netns self) …');
   result.shared.single = await single('s');
   note('namespaces: 100 namespaces of 10 connections, 1,000 processes (--netns all) …');
@@ -216,7 +218,7 @@ async function main() {
     lines.push(`    first poll            ${f(a.first).padStart(7)} → ${f(b.first).padStart(7)}   ${(b.first / a.first).toFixed(2)}× (target ≤ 1.5×)`);
     lines.push(`    steady-state poll     ${f(a.steady).padStart(7)} → ${f(b.steady).padStart(7)}   ${(b.steady / a.steady).toFixed(2)}× (target ≤ 2×); dumps ${f(a.steadyDump)} → ${f(b.steadyDump)}`);
     lines.push(`    RSS main / listener   ${f(a.rss.main)} / ${f(a.rss.listener)} MB → ${f(b.rss.main)} / ${f(b.rss.listener)} MB: ${f(((b.rss.main + b.rss.listener - a.rss.main - a.rss.listener) * 1024) / 100)} KB per extra namespace (target ≤ 200)`);
-    lines.push(`    namespaces watched ${b.watched}, discovery ${f(b.discover)} ms a poll (target ≤ 1 ms)`);
+    lines.push(`    namespaces watched ${b.watched}, of them not dumped in a steady poll (nothing moved) ${b.quiet}; discovery ${f(b.discover)} ms a poll (target ≤ 1 ms)`);
   }
   const c = result.churn;
   lines.push('', `  ${c.rate} short connections a second over ${c.namespaces} namespaces, 10 s: ${c.connections} connections, ${c.ends} ends — ${c.exact} closed once with exact bytes, ${c.missing} missing, ${c.twice} twice, ${c.wrong} wrong bytes (${c.failedToConnect} failed to connect)`);

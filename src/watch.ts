@@ -48,6 +48,8 @@ export interface WatchDeps {
 export interface NamespaceView {
   namespaces(): ReadonlyMap<number, NamespaceFacts>;
   readonly discoverMs: number;
+  /** Not dumped at the last poll: nothing in them had moved. */
+  readonly quiet: number;
 }
 
 export interface WatchOptions {
@@ -274,7 +276,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         summary: summaryOf(diff.states),
         namespaces: namespaces && namespaces.size > 1 ? namespaceSummaries(namespaces, diff.byNetns, deps.enricher) : undefined,
         hostNetns: deps.hostNetns,
-        netns: deps.namespaces && namespaces ? { watched: namespaces.size, discoverMs: deps.namespaces.discoverMs } : undefined,
+        netns: deps.namespaces && namespaces ? { watched: namespaces.size, quiet: deps.namespaces.quiet, discoverMs: deps.namespaces.discoverMs } : undefined,
         directions: tracker.directions(),
       };
       const final = last || opts.once;

@@ -192,6 +192,7 @@ async function buildSource(config: Config, warn: (message: string) => void, proc
     discover: directory && (() => directory.refresh(processes.pids())),
     enter: host.enterNamespace,
     release: host.releaseNamespace,
+    counters: (ns) => (ns.fd === undefined ? undefined : host.namespaceCounters(ns.fd)),
     source: (ns) =>
       new NetlinkSource({
         families: config.families,

@@ -31,7 +31,7 @@ export interface PollMeta {
   /** The same for each network namespace watched, when there is more than one. */
   readonly namespaces?: readonly NamespaceSummary[] | undefined;
   /** Network namespaces watched, and what finding them took; undefined for a recording. */
-  readonly netns?: { readonly watched: number; readonly discoverMs: number } | undefined;
+  readonly netns?: { readonly watched: number; readonly quiet: number; readonly discoverMs: number } | undefined;
   /** The host's network namespace (its sockets outside containers need no WHERE). */
   readonly hostNetns?: number | undefined;
   /** Sockets socketwatch knows alive, by direction. */

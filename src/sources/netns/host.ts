@@ -1,7 +1,7 @@
 // The real file system's side of namespaces: nsfs files, fds on them, and
 // whether this process may enter them (loads koffi: live runs only). (directory.ts and namespace-source.ts
 // take these as functions, so their logic is tested without a host.)
-import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { inNetns, NetnsStuckError } from '../netlink/sys.js';
 import { errnoCode } from '../procfs/proc-fs.js';
 import type { HostFs, Namespace } from './directory.js';
@@ -78,6 +78,40 @@ export function bindName(inode: number, dirs: ReadonlyArray<{ readonly path: str
     }
   }
   return undefined;
+}
+
+/**
+ * What changes whenever a namespace's sockets can have: its TCP and UDP
+ * counters (/proc/net/snmp: every segment and datagram, every open, reset
+ * and failed connect) and its socket counts (/proc/net/sockstat: sockets in
+ * use, TIME_WAIT rows — a listener made, a row expired). Both files are
+ * opened once, inside the namespace (a /proc/net file answers for the
+ * namespace it was opened in), and read again each poll: ~10 µs, where a
+ * dump walks the kernel's whole shared socket table.
+ */
+export function namespaceCounters(fd: number): { read(): string; close(): void } | undefined {
+  let files: number[];
+  try {
+    files = inNetns(fd, () => [openSync('/proc/thread-self/net/snmp', 'r'), openSync('/proc/thread-self/net/sockstat', 'r')]);
+  } catch (err) {
+    if (err instanceof NetnsStuckError) throw err;
+    return undefined;
+  }
+  const buf = Buffer.alloc(8192);
+  const text = (f: number): string => buf.toString('latin1', 0, readSync(f, buf, 0, buf.length, 0));
+  return {
+    read: () => {
+      const snmp = text(files[0]!);
+      const counts = text(files[1]!);
+      // The value lines of Tcp and Udp; of sockstat only what is the namespace's own (orphans, allocations and memory are host-wide).
+      const values = snmp.split('\n').filter((l, i, all) => (l.startsWith('Tcp: ') || l.startsWith('Udp: ')) && all[i - 1]?.slice(0, 4) === l.slice(0, 4));
+      const own = [...counts.matchAll(/^(TCP|UDP): inuse (\d+)(?: orphan \d+ tw (\d+))?/gm)].map((m) => m.slice(1).join(' '));
+      return `${values.join('|')}|${own.join('|')}`;
+    },
+    close: () => {
+      for (const f of files) closeSync(f);
+    },
+  };
 }
 
 export function releaseNamespace(fd: number): void {

@@ -26,7 +26,24 @@ export interface NamespaceSourceOptions {
   readonly release: (fd: number) => void;
   /** The dump source of one namespace. */
   readonly source: (ns: Watched) => SocketSource;
+  /**
+   * What changes whenever the namespace's sockets can have (host.ts
+   * namespaceCounters); undefined: dump it every poll. A namespace whose
+   * counters have not moved since its last dump began is not dumped again
+   * (its sockets stand as last seen) — except for a dump that asks for
+   * byte counters, and at least every `fullEveryMs`.
+   */
+  readonly counters?: ((ns: Watched) => Fingerprint | undefined) | undefined;
+  /** Default 10 s: what no counter tells (accept() of a connection already there, a UDP connect()) is seen within this. */
+  readonly fullEveryMs?: number;
+  readonly now?: () => number;
   readonly warn: (message: string) => void;
+}
+
+/** A namespace's counters, read again each poll. */
+export interface Fingerprint {
+  read(): string;
+  close(): void;
 }
 
 interface Entry {
@@ -34,7 +51,13 @@ interface Entry {
   readonly source: SocketSource;
   /** Dumps failed in a row. */
   failures: number;
+  readonly print: Fingerprint | undefined;
+  /** Its counters when its last dump began, and when that was. */
+  printed: string | undefined;
+  dumpedMs: number;
 }
+
+const FULL_EVERY_MS = 10_000;
 
 export class NamespaceSource implements SocketSource {
   readonly #opts: NamespaceSourceOptions;
@@ -44,13 +67,14 @@ export class NamespaceSource implements SocketSource {
   readonly #listeners: Array<(added: readonly Watched[], removed: readonly Watched[]) => void> = [];
   #closed = false;
   readonly own: Watched;
+  #found: ReadonlyMap<number, Namespace> | undefined;
   /** What finding the namespaces took at the last dump (ms; 0 with --netns self). */
   discoverMs = 0;
 
   constructor(opts: NamespaceSourceOptions) {
     this.#opts = opts;
     this.own = { ...opts.own, fd: undefined };
-    this.#watched.set(this.own.inode, { ns: this.own, source: opts.source(this.own), failures: 0 });
+    this.#watched.set(this.own.inode, this.#entry(this.own, undefined));
   }
 
   /** Calls `fn` with the namespaces that came and went at each refresh (for the notification listener). */
@@ -63,13 +87,30 @@ export class NamespaceSource implements SocketSource {
     return new Map([...this.#watched].map(([ino, e]) => [ino, e.ns]));
   }
 
+  /** Namespaces not dumped at the last poll because nothing in them had moved. */
+  quiet = 0;
+
   async dump(request?: DumpRequest, signal?: AbortSignal): Promise<Dump> {
     this.#refresh();
-    const entries = [...this.#watched.values()];
+    const now = this.#opts.now ? this.#opts.now() : performance.now();
+    const skipped = new Set<number>();
+    const entries: Entry[] = [];
+    for (const e of this.#watched.values()) {
+      // Read before the dump: what moves during it moves the next reading.
+      const print = e.print?.read();
+      const due = request?.counters === true || now - e.dumpedMs >= (this.#opts.fullEveryMs ?? FULL_EVERY_MS);
+      if (print !== undefined && print === e.printed && !due) {
+        skipped.add(e.ns.inode);
+        continue;
+      }
+      e.printed = print;
+      e.dumpedMs = now;
+      entries.push(e);
+    }
+    this.quiet = skipped.size;
     // Each namespace's socket is its own: the dumps run side by side.
     const results = await Promise.allSettled(entries.map((e) => e.source.dump(request, signal)));
     const parts: DumpPart[] = [];
-    const skipped = new Set<number>();
     results.forEach((r, i) => {
       const e = entries[i]!;
       if (r.status === 'fulfilled') {
@@ -80,6 +121,7 @@ export class NamespaceSource implements SocketSource {
       if (e.ns.fd === undefined) throw r.reason;
       // Another namespace's dump failing must not close its sockets: they stand as last seen.
       skipped.add(e.ns.inode);
+      e.printed = undefined; // and the next poll dumps it again
       if (e.failures++ === 0) this.#opts.warn(`the socket dump of network namespace ${label(e.ns)} failed (${reasonText(r.reason)}); its sockets stand as last seen until a dump succeeds`);
     });
     return makeDump(parts, skipped);
@@ -96,6 +138,9 @@ export class NamespaceSource implements SocketSource {
     const t0 = performance.now();
     const found = this.#opts.discover();
     this.discoverMs = performance.now() - t0;
+    // The same answer as last time (the directory keeps it while nothing changed): nothing to do.
+    if (found === this.#found) return;
+    this.#found = found;
     const added: Watched[] = [];
     const removed: Watched[] = [];
     for (const [ino, e] of this.#watched) {
@@ -123,15 +168,20 @@ export class NamespaceSource implements SocketSource {
       }
       this.#refused.delete(ns.inode);
       const watched: Watched = { ...ns, fd: entered.fd };
-      this.#watched.set(ns.inode, { ns: watched, source: this.#opts.source(watched), failures: 0 });
+      this.#watched.set(ns.inode, this.#entry(watched, this.#opts.counters?.(watched)));
       added.push(watched);
     }
     for (const ino of this.#refused.keys()) if (!found.has(ino)) this.#refused.delete(ino);
     if (added.length > 0 || removed.length > 0) for (const fn of this.#listeners) fn(added, removed);
   }
 
+  #entry(ns: Watched, print: Fingerprint | undefined): Entry {
+    return { ns, source: this.#opts.source(ns), failures: 0, print, printed: undefined, dumpedMs: -Infinity };
+  }
+
   #drop(e: Entry): void {
     e.source.close();
+    e.print?.close();
     if (e.ns.fd !== undefined) this.#opts.release(e.ns.fd);
   }
 }

@@ -16,7 +16,7 @@ function fakeSource(w: Watched, fail: Set<number>, closed: number[]): SocketSour
   };
 }
 
-function setup(found: Map<number, Namespace>, refuse = new Set<number>()) {
+function setup(found: Map<number, Namespace>, refuse = new Set<number>(), prints?: Map<number, string>, clock = { ms: 0 }) {
   const fail = new Set<number>();
   const closed: number[] = [];
   const released: number[] = [];
@@ -25,11 +25,14 @@ function setup(found: Map<number, Namespace>, refuse = new Set<number>()) {
   let fd = 100;
   const src = new NamespaceSource({
     own: ns(1),
-    discover: () => found,
+    discover: () => new Map(found), // a new answer each time, as the directory gives when something changed
     enter: (n) => (refuse.has(n.inode) ? { error: 'entering it was refused' } : { fd: fd++ }),
     release: (f) => released.push(f),
     source: (w) => fakeSource(w, fail, closed),
     warn: (m) => warnings.push(m),
+    counters: prints && ((w) => ({ read: () => prints.get(w.inode) ?? '', close: () => undefined })),
+    fullEveryMs: 10_000,
+    now: () => clock.ms,
   });
   src.onChange((a, r) => changes.push([a.map((x) => x.inode), r.map((x) => x.inode)]));
   return { src, fail, closed, released, warnings, changes };
@@ -68,5 +71,23 @@ describe('NamespaceSource', () => {
     await t.src.dump();
     expect(t.warnings).toEqual(['network namespace net:[2] is not watched: entering it was refused']);
     expect([...t.src.namespaces().keys()]).toEqual([1]);
+  });
+
+  it("a namespace whose counters have not moved since its last dump is not dumped (its sockets stand), but is at least every 10 s, and for counters", async () => {
+    const prints = new Map([[2, 'Tcp: 1 2 3'], [3, 'Tcp: 9']]);
+    const clock = { ms: 0 };
+    const t = setup(new Map([[2, ns(2)], [3, ns(3)]]), new Set(), prints, clock);
+    const dumped = async (request?: { counters: boolean }) => (await t.src.dump(request)).parts.map((p) => p.netns).sort();
+    expect(await dumped()).toEqual([1, 2, 3]);
+    clock.ms = 1000;
+    prints.set(3, 'Tcp: 10'); // a segment in 3
+    const d = await t.src.dump();
+    expect([d.parts.map((p) => p.netns).sort(), [...d.skipped]]).toEqual([[1, 3], [2]]);
+    expect(t.src.quiet).toBe(1);
+    expect(await dumped({ counters: true })).toEqual([1, 2, 3]); // a flow report needs every socket's counters
+    clock.ms = 5000;
+    expect(await dumped()).toEqual([1]); // our own namespace always
+    clock.ms = 12_000;
+    expect(await dumped()).toEqual([1, 2, 3]);
   });
 });
