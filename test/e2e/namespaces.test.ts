@@ -204,6 +204,27 @@ describe('every network namespace', () => {
     expect(troubles(cli)).toEqual([]);
   });
 
+  it('a namespace where nothing moves is not dumped again; the first change in it is reported at the next poll', async () => {
+    const q = space();
+    const holder = await q.holder();
+    const port = await holder.listen('127.0.0.1');
+    const cli = watchAll(['--period', '300ms', '--events', 'opened,closed', ...matching(q)]);
+    await cli.waitFor(() => actions(inNs(events(cli), q), 'socket_opened').length === 1);
+    const heads = (): Array<{ poll: { seq: number; netns?: { watched: number; quiet: number } } }> =>
+      cli.lines.filter((l) => l.includes('"poll":{"seq"')).map((l) => JSON.parse(l.endsWith('[') ? `${l}]}` : l));
+    await cli.waitFor(() => heads().length >= 5);
+    expect(heads().slice(2).every((h) => (h.poll.netns?.quiet ?? 0) >= 1)).toBe(true); // ours, at least, quiet
+    const before = heads().length;
+    const [client] = await holder.connect(port, '127.0.0.1', ['127.0.0.1']);
+    await cli.waitFor(() => actions(inNs(events(cli), q), 'socket_opened').length === 3, 5000);
+    expect(heads().length - before).toBeLessThanOrEqual(2); // the poll after the connection, or the one after it
+    await holder.send(client!, 321);
+    await holder.close(client!);
+    await cli.waitFor(() => actions(inNs(events(cli), q), 'socket_closed').length === 2, 5000);
+    await stop(cli);
+    expect(actions(inNs(events(cli), q), 'socket_closed').map((e) => e.source?.bytes)).toEqual([321, 321]);
+  });
+
   it("containers as Docker, Kubernetes (containerd) and a forged state file leave them, under a host root (/hostfs): each socket's container and pod", async () => {
     const [d, f, k] = [space(), space(), space()];
     const [docker, planted, cri] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];

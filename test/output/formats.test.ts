@@ -7,7 +7,7 @@ import { displayWidth } from '../../src/output/columns.js';
 import type { PollMeta } from '../../src/output/formatter.js';
 import { formatNames, formatters } from '../../src/output/registry.js';
 import { terminalSafe } from '../../src/output/sanitize.js';
-import { fitWidths } from '../../src/output/table.js';
+import { fitWidths, whereCell } from '../../src/output/table.js';
 
 const ctx: PollContext = { timestamp: '2026-11-22T10:00:00.000Z', startedMs: 0, periodMs: 1000, hostName: 'h', wallOffsetMs: 0 };
 const meta: PollMeta = {
@@ -98,6 +98,22 @@ describe('formats', () => {
     // USER column starts at the same display column on every line
     const userCol = (l: string): number => displayWidth(l.slice(0, l.lastIndexOf(' ') + 1));
     expect(new Set(lines.map(userCol)).size).toBe(1);
+  });
+});
+
+describe('whereCell', () => {
+  const at = (placement: EnrichedSocket['placement']) => event(1, { placement });
+  const web = { id: 'c'.repeat(64), runtime: 'docker' as const, name: 'web', imageName: undefined, pod: undefined, podContainerName: undefined };
+  it.each([
+    ['the host, outside containers', { netns: { inode: 1, name: undefined }, container: undefined }, '-'],
+    ['a named namespace', { netns: { inode: 2, name: 'lab' }, container: undefined }, 'lab'],
+    ['an unnamed one', { netns: { inode: 3, name: undefined }, container: undefined }, 'net:[3]'],
+    ['a container, by name', { netns: { inode: 3, name: undefined }, container: web }, 'web'],
+    ['a container without one, by id', { netns: { inode: 3, name: undefined }, container: { ...web, name: undefined } }, 'cccccccccccc'],
+    ['a pod', { netns: { inode: 3, name: undefined }, container: { ...web, pod: { uid: 'u', name: 'api-0', namespace: 'shop' } } }, 'shop/api-0'],
+    ['a hostile name, made terminal-safe', { netns: { inode: 3, name: undefined }, container: { ...web, name: 'x\u001b[2J' } }, 'x\\x1b[2J'],
+  ])('%s', (_label, placement, cell) => {
+    expect(whereCell(at(placement as EnrichedSocket['placement']), 1)).toBe(cell);
   });
 });
 
