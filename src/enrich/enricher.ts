@@ -43,6 +43,9 @@ export interface EnrichInput {
 
 const NO_NAMESPACES: ReadonlyMap<number, NamespaceFacts> = new Map();
 
+/** enriched()'s arguments but the placement, which #made adds. */
+type Facts = Required<Parameters<typeof enriched>> extends [...infer F, unknown] ? F : never;
+
 /** A live socket whose holder is now known better. */
 export interface ProcessUpdate {
   readonly key: SocketKey;
@@ -93,18 +96,9 @@ export class SocketEnricher {
   }
 
   /** Every EnrichedSocket of this class, with where it lives (its holder's cgroup, when its own is not known). */
-  #made(
-    socket: SocketRecord,
-    direction: Direction,
-    user: UserInfo | undefined,
-    remoteHost: HostResult | undefined,
-    process: ProcessInfo | undefined,
-    pool: PoolFacts | undefined,
-    attribution: EnrichedSocket['attribution'],
-    error: EnrichmentError | undefined,
-  ): EnrichedSocket {
-    const pid = process?.pid ?? pool?.pids[0];
-    return enriched(socket, direction, user, remoteHost, process, pool, attribution, error, this.#placer?.place(socket, pid));
+  #made(...facts: Facts): EnrichedSocket {
+    const [socket, , , , process, pool] = facts;
+    return enriched(...facts, this.#placer?.place(socket, process?.pid ?? pool?.pids[0]));
   }
 
   /**
