@@ -17,6 +17,7 @@ import type {
 } from '../core/model.js';
 import type { ProcessResolver } from '../sources/procfs/process-resolver.js';
 import type { DeniedProcess, Holder, ScanStats } from '../sources/procfs/process-table.js';
+import { isLocalAddress } from '../core/address-class.js';
 import { enriched } from '../core/enriched.js';
 import type { LookupStats, ReverseLookup } from './dns/reverse-lookup.js';
 import { acceptQueueReason, isMinisock, noInodeReason, notFoundReason, unseenReason, waitsForAccept } from './reasons.js';
@@ -140,7 +141,9 @@ export class SocketEnricher {
     // Closed and released inodes go to the table even when nothing is new: they tell it where fds were freed.
     const gone = [...closed.filter((s) => s.inode !== 0).map((s) => s.inode), ...released.map((r) => r.inode)];
     const inodes = [...opened.map((s) => s.inode), ...adopted.map((s) => s.inode)];
-    const remotes = opened.filter((_, i) => directions[i] !== 'listening').map((s) => s.remoteIp);
+    // An address of another namespace's own (loopback, private, link-local) means something only there: the host's resolver is not asked about it.
+    const looksUp = (s: SocketRecord, d: Direction | undefined): boolean => d !== 'listening' && (this.#placer?.isHost(s.netns) !== false || !isLocalAddress(s.remoteIp));
+    const remotes = opened.filter((s, i) => looksUp(s, directions[i])).map((s) => s.remoteIp);
     const [lookup, holders, users, names] = await Promise.all([
       // Every poll: the table notices exits, and the sockets they leave to other processes.
       this.#processes
@@ -163,7 +166,7 @@ export class SocketEnricher {
     const sockets = opened.map((socket, i): EnrichedSocket => {
       const direction = directions[i] ?? 'egress';
       const user: UserInfo | undefined = isMinisock(socket) ? undefined : users.get(socket.uid);
-      const remoteHost = direction === 'listening' ? undefined : names?.hosts.get(socket.remoteIp);
+      const remoteHost = looksUp(socket, direction) ? names?.hosts.get(socket.remoteIp) : undefined;
       if (socket.inode === 0) {
         if (direction === 'ingress' && waitsForAccept(socket)) {
           const via = listeners.acceptingListeners(socket);

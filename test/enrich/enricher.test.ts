@@ -4,6 +4,7 @@ import type { ProcessInfo, SocketRecord } from '../../src/core/model.js';
 import { TcpState } from '../../src/core/tcp-states.js';
 import { SocketEnricher, type EnrichInput } from '../../src/enrich/enricher.js';
 import { UserDirectory } from '../../src/enrich/users.js';
+import { Placer } from '../../src/enrich/containers/placer.js';
 import type { ProcessResolver } from '../../src/sources/procfs/process-resolver.js';
 import type { DeniedProcess, Holder, ResolveRequest, ResolveResult } from '../../src/sources/procfs/process-table.js';
 
@@ -173,4 +174,28 @@ describe('SocketEnricher', () => {
     out = await enrich({});
     expect(out.updates).toEqual([{ key: queued.key, process: proc(300, 'worker') }]);
   });
+
+  it("does not ask the host's resolver about another namespace's own addresses (loopback, private): they mean something only there", async () => {
+    const resolver = new StubResolver();
+    const users = new UserDirectory({ readPasswd: async () => undefined, getent: undefined });
+    const asked: string[] = [];
+    const dns = {
+      lookup: async (ips: Iterable<string>) => {
+        const list = [...ips];
+        asked.push(...list);
+        return { hosts: new Map(list.map((ip) => [ip, { host: `name-of-${ip}`, etldPlusOne: undefined }])), stats: { addresses: list.length, cached: 0, queried: list.length, pending: 0, skipped: 0 } };
+      },
+    } as unknown as ConstructorParameters<typeof SocketEnricher>[2];
+    const placer = new Placer(undefined, 1);
+    const enricher = new SocketEnricher(resolver, users, dns, placer);
+    const namespaces = new Map([[1, { inode: 1, name: undefined, pids: [] }], [2, { inode: 2, name: 'c', pids: [] }]]);
+    const hostLocal = s({ netns: 1, remoteIp: '10.0.0.5' });
+    const foreignLocal = s({ netns: 2, remoteIp: '10.0.0.5' });
+    const foreignPublic = s({ netns: 2, remoteIp: '198.51.100.7' });
+    const out = await enricher.enrich({ opened: [hostLocal, foreignLocal, foreignPublic], closed: [], released: [], adopted: [], destroyed: [], listeners: new ListenerTable(), dnsDeadline: 0, namespaces });
+    expect(asked).toEqual(['10.0.0.5', '198.51.100.7']); // the host's own 10.0.0.5, and a public address from anywhere
+    expect(out.sockets.map((x) => x.remoteHost && 'host' in x.remoteHost ? x.remoteHost.host : undefined)).toEqual(['name-of-10.0.0.5', undefined, 'name-of-198.51.100.7']);
+    expect(out.sockets[1]?.placement).toEqual({ netns: { inode: 2, name: 'c' }, container: undefined });
+  });
 });
+

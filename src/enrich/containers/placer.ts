@@ -26,6 +26,11 @@ export class Placer {
     this.#host = host;
   }
 
+  /** Whether `netns` is the host's own (0, a recording's unknown, counts as the host's). */
+  isHost(netns: number): boolean {
+    return netns === 0 || this.#host === undefined || netns === this.#host;
+  }
+
   /** At each poll, with the namespaces watched now. */
   begin(namespaces: ReadonlyMap<number, NamespaceFacts>): void {
     this.#namespaces = namespaces;
