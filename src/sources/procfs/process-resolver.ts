@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { nodeProcFs } from './proc-fs.js';
 import type { ProcFs } from './proc-fs.js';
 import type { Holder, PidScan, ResolveRequest, ResolveResult, ScanStats } from './process-table.js';
-import { ProcessTable, scanPidFds } from './process-table.js';
+import { LookupInterrupted, ProcessTable, scanPidFds, type PidGroup } from './process-table.js';
 import type { ScanWorkerData } from './scan-worker.js';
 
 export interface ProcessResolver {
@@ -53,6 +53,7 @@ export class LocalProcessResolver implements ProcessResolver {
   readonly #workers = new Set<Worker>();
   #primed: Promise<ScanStats> | undefined;
   #closed = false;
+  #interrupted = false;
   /** One table operation at a time: they yield mid-walk, and must not interleave. */
   #turn: Promise<unknown> = Promise.resolve();
 
@@ -78,6 +79,9 @@ export class LocalProcessResolver implements ProcessResolver {
 
   interrupt(): void {
     this.#table.interrupt();
+    // A first scan under way in threads ends too: its threads are stopped, and nothing is scanned here instead.
+    this.#interrupted = true;
+    for (const w of this.#workers) void w.terminate();
   }
 
   /** After the full scan, if one is under way (failed or not: the tiers find what it would have), and after any other operation. */
@@ -113,7 +117,13 @@ export class LocalProcessResolver implements ProcessResolver {
     await new Promise((r) => setImmediate(r));
     if (this.#closed) throw new ResolverClosedError('the process resolver was closed');
     const t0 = performance.now();
-    const groups = this.#table.planPrime(this.#opts.threads).filter((g) => g.pids.length > 0);
+    let groups: PidGroup[];
+    try {
+      groups = (await this.#table.planPrimeSliced(this.#opts.threads)).filter((g) => g.pids.length > 0);
+    } catch (err) {
+      if (!(err instanceof LookupInterrupted)) throw err;
+      return { tier: 3, fdDirs: 0, links: 0, ms: performance.now() - t0 }; // stopping: the table stays as it is
+    }
     const fds = groups.reduce((n, g) => n + g.fds, 0);
     const pids = groups.reduce((n, g) => n + g.pids.length, 0);
     const root = this.#opts.procRoot;
@@ -137,7 +147,7 @@ export class LocalProcessResolver implements ProcessResolver {
         done = true;
         this.#workers.delete(worker);
         void worker.terminate();
-        resolve(scans ?? (this.#closed ? [] : pids.map((pid) => scanPidFds(this.#fs, pid))));
+        resolve(scans ?? (this.#closed || this.#interrupted ? [] : pids.map((pid) => scanPidFds(this.#fs, pid))));
       };
       worker.once('message', (scans: ReadonlyArray<PidScan | undefined>) => finish(scans));
       worker.once('error', () => finish(undefined));
