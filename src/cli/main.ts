@@ -266,7 +266,7 @@ function netnsScope(config: Config, ownInode: number, warn: (message: string) =>
 function placer(procRoot: string, namespaces: NamespaceSource): Placer {
   const hostRoot = resolve(procRoot, '..');
   const containers = new ContainerDirectory({ cgroups: cgroupSource(cgroupRoot(procRoot, hostRoot), procRoot), state: new RuntimeState(stateFs(hostRoot)) });
-  return new Placer(containers, hostNetns(procRoot) ?? namespaces.own.inode);
+  return new Placer(containers, hostNetns(procRoot) ?? namespaces.own.inode, namespaces.own.inode);
 }
 
 /** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */

@@ -141,8 +141,8 @@ export class SocketEnricher {
     // Closed and released inodes go to the table even when nothing is new: they tell it where fds were freed.
     const gone = [...closed.filter((s) => s.inode !== 0).map((s) => s.inode), ...released.map((r) => r.inode)];
     const inodes = [...opened.map((s) => s.inode), ...adopted.map((s) => s.inode)];
-    // An address of another namespace's own (loopback, private, link-local) means something only there: the host's resolver is not asked about it.
-    const looksUp = (s: SocketRecord, d: Direction | undefined): boolean => d !== 'listening' && (this.#placer?.isHost(s.netns) !== false || !isLocalAddress(s.remoteIp));
+    // An address of another namespace's own (loopback, private, link-local) means something only there: our resolver is not asked about it.
+    const looksUp = (s: SocketRecord, d: Direction | undefined): boolean => d !== 'listening' && (this.#placer?.resolvesHere(s.netns) !== false || !isLocalAddress(s.remoteIp));
     const remotes = opened.filter((s, i) => looksUp(s, directions[i])).map((s) => s.remoteIp);
     const [lookup, holders, users, names] = await Promise.all([
       // Every poll: the table notices exits, and the sockets they leave to other processes.

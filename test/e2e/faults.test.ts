@@ -159,7 +159,7 @@ describe('faults', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     cleanup.push(() => server.close());
-    const cli = new LiveCli(['--period', '50ms', '--format', 'ndjson', '-4']);
+    const cli = new LiveCli(['--period', '50ms', '--netns', 'self', '--format', 'ndjson', '-4']);
     cleanup.push(() => cli.kill('SIGKILL'));
     await cli.waitFor(() => events(cli).some((e) => e.system.socket.local.port === port));
     const clients: net.Socket[] = [];

@@ -51,7 +51,7 @@ describe('socketwatch --once on real sockets', () => {
     const { port } = await listen();
     const client = await connect(port);
     const clientPort = client.localPort!;
-    const r = await runCli(['--once', '--format', 'json', '-4']);
+    const r = await runCli(['--once', '--netns', 'self', '--format', 'json', '-4']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { poll: { sockets: number; new: number }; events: Ev[] };
     expect(doc.poll.new).toBe(doc.poll.sockets); // the first poll reports every socket
@@ -76,11 +76,11 @@ describe('socketwatch --once on real sockets', () => {
   it('-6 reports only IPv6 sockets, -4 only IPv4', async () => {
     const v6 = await listen('::1');
     const v4 = await listen('127.0.0.1');
-    const six = JSON.parse((await runCli(['--once', '--format', 'json', '-6'])).stdout) as { events: Ev[] };
+    const six = JSON.parse((await runCli(['--once', '--netns', 'self', '--format', 'json', '-6'])).stdout) as { events: Ev[] };
     expect(six.events.every((e) => e.network.type === 'ipv6' || e.system.socket.local.ip.includes('.'))).toBe(true);
     expect(six.events.some((e) => e.system.socket.local.port === v6.port)).toBe(true);
     expect(six.events.some((e) => e.system.socket.local.port === v4.port)).toBe(false);
-    const four = JSON.parse((await runCli(['--once', '--format', 'json', '-4'])).stdout) as { events: Ev[] };
+    const four = JSON.parse((await runCli(['--once', '--netns', 'self', '--format', 'json', '-4'])).stdout) as { events: Ev[] };
     expect(four.events.some((e) => e.system.socket.local.port === v6.port)).toBe(false);
   });
 
@@ -114,7 +114,7 @@ describe('output failures', () => {
 describe('socketwatch --period (watching)', () => {
   it('reports a connection opened after start exactly once, then stops cleanly on SIGTERM', async () => {
     const { port } = await listen();
-    const cli = new LiveCli(['--period', '200ms', '--format', 'ndjson']);
+    const cli = new LiveCli(['--period', '200ms', '--netns', 'self', '--format', 'ndjson']);
     cleanup.push(() => cli.kill('SIGKILL'));
     const events = (): Ev[] => cli.lines.filter((l) => l.trim()).map((l) => JSON.parse(l) as Ev);
     const ofPort = (p: number) => events().filter((e) => e.system.socket.local.port === p || e.system.socket.remote?.port === p);

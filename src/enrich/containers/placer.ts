@@ -14,21 +14,27 @@ export interface NamespaceFacts {
 export class Placer {
   readonly #containers: ContainerDirectory | undefined;
   readonly #host: number | undefined;
+  readonly #own: number | undefined;
   #namespaces: ReadonlyMap<number, NamespaceFacts> = new Map();
   readonly #netns = new Map<number, NetnsInfo>();
   readonly #placements = new Map<string, Placement>();
   /** The one container seen in each other namespace (null: more than one). */
   readonly #seen = new Map<number, ContainerInfo | null>();
 
-  /** `host`: the host's namespace, whose sockets nobody holds belong to no container. */
-  constructor(containers: ContainerDirectory | undefined, host: number | undefined) {
+  /** `host`: the host's namespace, whose sockets nobody holds belong to no container; `own`: socketwatch's. */
+  constructor(containers: ContainerDirectory | undefined, host: number | undefined, own: number | undefined = host) {
     this.#containers = containers;
     this.#host = host;
+    this.#own = own;
   }
 
-  /** Whether `netns` is the host's own (0, a recording's unknown, counts as the host's). */
-  isHost(netns: number): boolean {
-    return netns === 0 || this.#host === undefined || netns === this.#host;
+  /**
+   * Whether an address seen in `netns` means what it means where socketwatch
+   * itself (and its resolver) lives: its own namespace (0, a recording's
+   * unknown, counts as that).
+   */
+  resolvesHere(netns: number): boolean {
+    return netns === 0 || this.#own === undefined || netns === this.#own;
   }
 
   /** At each poll, with the namespaces watched now. */
