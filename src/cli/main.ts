@@ -11,9 +11,9 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
 import { terminalSafe } from '../output/sanitize.js';
 import { takeTerminal } from './terminal.js';
-import { makeFilter } from '../core/filter.js';
+import { eventIds, makeFilter } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { flowIdFor } from '../core/flow-id.js';
 import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
@@ -391,7 +391,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         events: config.events,
         flowPeriodMs: config.flowPeriodMs,
         keep: makeFilter({ match: config.match, ignore: config.ignore }),
-        decoration: { tags: config.tags, fields: config.fields, fieldsUnderRoot: config.fieldsUnderRoot },
+        decoration: { nextId: eventIds(randomBytes(8).toString('hex')), tags: config.tags, fields: config.fields, fieldsUnderRoot: config.fieldsUnderRoot },
         queueEvents: config.outputQueue,
         drainMs: STOP_DRAIN_MS,
         paced: config.paced,

@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { parseIP } from '../core/ip.js';
 import { UsageError } from '../errors.js';
 import { formatNames, type FormatName } from '../output/registry.js';
-import type { EventSelection } from '../core/event.js';
+import { WRITTEN_ROOTS, type EventSelection } from '../core/event.js';
 import { compilePattern, parseField } from '../core/filter.js';
 import { GlobError } from '../core/glob.js';
 import type { Transport } from '../core/model.js';
@@ -171,11 +171,15 @@ function globs(flag: string, patterns: readonly string[]): string[] {
   return [...patterns];
 }
 
-function fields(texts: readonly string[]): Record<string, unknown> {
+function fields(texts: readonly string[], underRoot: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const t of texts) {
     const kv = parseField(t);
     if (!kv) throw new UsageError(`--field "${t}" is not key=value; expected a name (dots for nesting) = a value, like env=prod or team.name=core`);
+    const root = kv[0].split('.')[0]!;
+    if (underRoot && (WRITTEN_ROOTS.includes(root) || root.startsWith('@'))) {
+      throw new UsageError(`--field "${t}" with --fields-under-root would write into ${root}, which socketwatch writes; expected a key outside ${WRITTEN_ROOTS.join(', ')} (labels.* is free), or leave --fields-under-root out`);
+    }
     out[kv[0]] = kv[1];
   }
   return out;
@@ -229,7 +233,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     match: Object.freeze(globs('--match', raw.match)),
     ignore: Object.freeze(globs('--ignore', raw.ignore)),
     tags: Object.freeze(tags(raw.tag)),
-    fields: Object.freeze(fields(raw.field)),
+    fields: Object.freeze(fields(raw.field, raw.fieldsUnderRoot === true)),
     fieldsUnderRoot: raw.fieldsUnderRoot === true,
     output: raw.output,
     // Never more often than the polls; a snapshot of 100,000 sockets is ~84 MB to write.

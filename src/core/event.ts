@@ -45,7 +45,8 @@ export interface SocketEventDoc {
   event: {
     dataset: 'system.socket';
     module: 'system';
-    kind: 'event';
+    /** `state` for a socket that was there before socketwatch looked (the first poll's inventory, a snapshot). */
+    kind: 'event' | 'state';
     action: EventAction;
     category: ['network'];
     type: string[];
@@ -90,6 +91,8 @@ export interface SocketEventDoc {
       state: string;
       inode: number;
       cookie: string;
+      /** The net.socket sensor's key (core/filter.ts sensorKey): the same for the same action on the same remote end. */
+      sensor_key?: string;
       /** The network namespace it lives in: the inode of its nsfs file, and its `ip netns` name. */
       netns?: { inode: number; name?: string };
       process?: { cmdline?: string; attribution?: Attribution; pids?: number[] };
@@ -100,6 +103,17 @@ export interface SocketEventDoc {
   };
   error?: { code: string; message: string };
 }
+
+/**
+ * The top-level fields socketwatch writes (any document kind). A custom field
+ * put at the root (--fields-under-root) may not be one of them, or under one:
+ * it would replace what socketwatch wrote, or make a document Elasticsearch
+ * rejects (an object where a value is mapped, or the other way round).
+ */
+export const WRITTEN_ROOTS: readonly string[] = [
+  '@timestamp', 'agent', 'client', 'container', 'destination', 'ecs', 'error', 'event', 'fields', 'flow', 'group', 'host',
+  'kubernetes', 'metricset', 'network', 'orchestrator', 'process', 'related', 'server', 'service', 'source', 'system', 'tags', 'user',
+];
 
 /** Which documents to write: the --events selection. */
 export interface EventSelection {
@@ -115,16 +129,17 @@ const IANA = { tcp: 6, udp: 17 } as const;
 export function toEventDocs(ev: SocketEvent, ctx: PollContext, nowMs: number, select: EventSelection): SocketEventDoc[] {
   switch (ev.kind) {
     case 'opened':
-      return select.opened ? [openedDoc(ev.socket, ctx, nowMs)] : [];
+      return select.opened ? [openedDoc(ev.socket, ctx, nowMs, ev.inventory)] : [];
     case 'closed': {
       const docs: SocketEventDoc[] = [];
-      if (select.closed) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'socket_closed'));
-      // A listener (or unconnected UDP socket) going away is no flow.
-      if (select.flow && ev.socket.direction !== 'listening') docs.push(flowDoc(ev.socket, ev.flow, ctx, 'network_flow'));
+      if (select.closed) docs.push(flowDoc(ev.socket, ev.flow, ctx, 'socket_closed', true));
+      // A listener (or unconnected UDP socket) going away is no flow. One document per connection says it ended: the
+      // socket_closed, or without those the final flow report.
+      if (select.flow && ev.socket.direction !== 'listening') docs.push(flowDoc(ev.socket, ev.flow, ctx, 'network_flow', !select.closed));
       return docs;
     }
     case 'flow':
-      return select.flow ? [flowDoc(ev.socket, ev.flow, ctx, 'network_flow')] : [];
+      return select.flow ? [flowDoc(ev.socket, ev.flow, ctx, 'network_flow', false)] : [];
     default: {
       const never: never = ev;
       throw new Error(`unknown event ${String(never)}`);
@@ -132,22 +147,31 @@ export function toEventDocs(ev: SocketEvent, ctx: PollContext, nowMs: number, se
   }
 }
 
-/** Metricbeat's event for a new socket. */
-export function openedDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number): SocketEventDoc {
-  const doc = baseDoc(e, ctx, 'socket_opened', ['connection', 'start']);
+/**
+ * Metricbeat's event for a new socket. ECS types it: a connection
+ * (`connection`) or a listener (not one); its start — or, for a socket that
+ * was there before socketwatch looked (`inventory`), a state (`event.kind:
+ * state`, `info`): a restart is not a burst of new connections.
+ */
+export function openedDoc(e: EnrichedSocket, ctx: PollContext, nowMs: number, inventory = false): SocketEventDoc {
+  const what = e.direction === 'listening' ? [] : ['connection'];
+  const doc = baseDoc(e, ctx, 'socket_opened', [...what, inventory ? 'info' : 'start']);
+  if (inventory) doc.event.kind = 'state';
   // As in Metricbeat: nanoseconds from poll start until this event was produced.
   doc.event.duration = Math.max(0, Math.round((nowMs - ctx.startedMs) * 1e6));
   return doc;
 }
 
-function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'socket_closed' | 'network_flow'): SocketEventDoc {
-  const types = action === 'socket_closed' || f.final ? ['connection', 'end'] : ['connection'];
+/** `ends`: this document is the one that says the connection (or listener) ended: `event.type` has `end`. */
+function flowDoc(e: EnrichedSocket, f: FlowFacts, ctx: PollContext, action: 'socket_closed' | 'network_flow', ends: boolean): SocketEventDoc {
+  const listener = e.direction === 'listening';
+  const types = [...(listener ? [] : ['connection']), ...(ends && f.final ? ['end'] : [])];
   const doc = baseDoc(e, ctx, action, types);
   if (f.startMs !== undefined) doc.event.start = new Date(f.startMs + ctx.wallOffsetMs).toISOString();
   doc.event.end = new Date(f.endMs + ctx.wallOffsetMs).toISOString();
   // The connection's lifetime as far as socketwatch knows it.
   if (f.startMs !== undefined) doc.event.duration = Math.max(0, Math.round((f.endMs - f.startMs) * 1e6));
-  if (action === 'network_flow' || f.final) doc.flow = { id: f.id, final: f.final, complete: f.complete };
+  if (!listener && (action === 'network_flow' || f.final)) doc.flow = { id: f.id, final: f.final, complete: f.complete };
   if (f.reason !== undefined) doc.event.reason = f.reason;
   if (e.socket.transport === 'tcp' && e.direction !== 'listening') {
     // Local and remote totals onto source/destination, as the endpoints are placed.

@@ -105,6 +105,8 @@ export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
 }
 
 export interface Decoration {
+  /** A new event.id for each document: unique (ECS), where the sensor's key repeats (system.socket.sensor_key). */
+  readonly nextId?: () => string;
   readonly tags: readonly string[];
   /** Custom fields: under `fields`, or at the root (overwriting what is there) with fieldsUnderRoot. */
   readonly fields: Readonly<Record<string, unknown>>;
@@ -113,13 +115,30 @@ export interface Decoration {
 
 const SENSOR_ACTION = { socket_opened: 'opened', socket_closed: 'closed', network_flow: 'flow' } as const;
 
-/** Adds tags, event.id (`socketwatch|net.socket[@tag]|<action>@<remote-ip:port>|0`, the sensor's format) and custom fields. */
-export function decorate(doc: SocketEventDoc, d: Decoration): SocketEventDoc {
-  const tag = d.tags[0];
+/** event.id values: `<run>-<n>`, a random prefix per run (64 bits) and a counter — unique across runs and hosts. */
+export function eventIds(run: string): () => string {
+  let n = 0;
+  return () => `${run}-${(n++).toString(36)}`;
+}
+
+/** The net.socket sensor's key of a document: `socketwatch|net.socket[@tag]|<action>@<remote-ip:port>|0`. */
+export function sensorKey(doc: SocketEventDoc, tags: readonly string[]): string {
+  const tag = tags[0];
   const remote = doc.system.socket.remote;
   // A listener has no remote end: the kernel's unspecified address, port 0.
   const endpoint = remote ? formatEndpoint(remote.ip, remote.port) : doc.network.type === 'ipv6' ? '[::]:0' : '0.0.0.0:0';
-  doc.event.id = `socketwatch|net.socket${tag ? `@${tag}` : ''}|${SENSOR_ACTION[doc.event.action]}@${endpoint}|0`;
+  return `socketwatch|net.socket${tag ? `@${tag}` : ''}|${SENSOR_ACTION[doc.event.action]}@${endpoint}|0`;
+}
+
+/**
+ * Adds event.id (unique per document, as ECS says: a pipeline may use it as
+ * the document's _id), the sensor's key (system.socket.sensor_key: what
+ * repeats for the same kind of event on the same remote end, and what
+ * --locked mutes on), tags and custom fields.
+ */
+export function decorate(doc: SocketEventDoc, d: Decoration): SocketEventDoc {
+  doc.system.socket.sensor_key = sensorKey(doc, d.tags);
+  if (d.nextId) doc.event.id = d.nextId();
   if (d.tags.length > 0) doc.tags = [...d.tags];
   const keys = Object.keys(d.fields);
   if (keys.length > 0) {

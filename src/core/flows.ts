@@ -41,7 +41,8 @@ export interface FlowFacts {
 }
 
 export type SocketEvent =
-  | { readonly kind: 'opened'; readonly socket: EnrichedSocket }
+  /** `inventory`: the socket was there before socketwatch looked (a first dump's, or a snapshot's): a state, not an opening. */
+  | { readonly kind: 'opened'; readonly socket: EnrichedSocket; readonly inventory: boolean }
   | { readonly kind: 'closed'; readonly socket: EnrichedSocket; readonly flow: FlowFacts }
   | { readonly kind: 'flow'; readonly socket: EnrichedSocket; readonly flow: FlowFacts };
 
@@ -196,7 +197,7 @@ export class FlowTracker {
   /** Every socket alive now, as it was reported opened (with what was learned since: who holds it), for a snapshot. */
   current(): SocketEvent[] {
     const out: SocketEvent[] = [];
-    for (const live of this.#live.values()) out.push({ kind: 'opened', socket: live.socket });
+    for (const live of this.#live.values()) out.push({ kind: 'opened', socket: live.socket, inventory: true });
     return out;
   }
 
@@ -307,8 +308,9 @@ export class FlowTracker {
     if (this.#opts.flowPeriodMs !== undefined && this.#nextReportMs === undefined) this.#nextReportMs = nowMs + this.#opts.flowPeriodMs;
     const first = typeof inventory === 'function' ? inventory : () => inventory;
     return sockets.map((socket) => {
-      this.#addLive({ socket, startMs: nowMs, complete: !first(socket.socket), id: undefined });
-      return { kind: 'opened', socket };
+      const inventory = first(socket.socket);
+      this.#addLive({ socket, startMs: nowMs, complete: !inventory, id: undefined });
+      return { kind: 'opened', socket, inventory };
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openedDoc } from '../../src/core/event.js';
-import { compilePattern, decorate, makeFilter, parseField, socketTuple } from '../../src/core/filter.js';
+import { compilePattern, decorate, eventIds, makeFilter, parseField, socketTuple } from '../../src/core/filter.js';
 import type { SocketEvent } from '../../src/core/flows.js';
 import { compileGlob, GlobError } from '../../src/core/glob.js';
 import type { EnrichedSocket, SocketRecord } from '../../src/core/model.js';
@@ -97,14 +97,17 @@ describe('socketTuple and makeFilter', () => {
 
 describe('decorate', () => {
   const ctx = { timestamp: 't', startedMs: 0, periodMs: undefined, hostName: 'h', wallOffsetMs: 0 };
-  it('sets the sensor-style event.id, tags and fields (under fields, or at the root)', () => {
-    const doc = decorate(openedDoc(enriched(), ctx, 0), { tags: ['web', 'prod'], fields: { env: 'prod', 'team.name': 'core', n: 3 }, fieldsUnderRoot: false });
-    expect(doc.event).toMatchObject({ id: 'socketwatch|net.socket@web|opened@198.51.100.7:443|0' });
+  it('sets a unique event.id, the sensor key beside it, tags and fields (under fields, or at the root)', () => {
+    const nextId = eventIds('00ff');
+    const doc = decorate(openedDoc(enriched(), ctx, 0), { nextId, tags: ['web', 'prod'], fields: { env: 'prod', 'team.name': 'core', n: 3 }, fieldsUnderRoot: false });
+    expect(doc.system.socket.sensor_key).toBe('socketwatch|net.socket@web|opened@198.51.100.7:443|0');
+    expect(doc.event.id).toBe('00ff-0');
     expect(doc).toMatchObject({ tags: ['web', 'prod'], fields: { env: 'prod', team: { name: 'core' }, n: 3 } });
-    const root = decorate(openedDoc(enriched(), ctx, 0), { tags: [], fields: { env: 'prod', 'host.name': 'override' }, fieldsUnderRoot: true });
-    expect(root).toMatchObject({ env: 'prod', host: { name: 'override' } });
+    const root = decorate(openedDoc(enriched(), ctx, 0), { nextId, tags: [], fields: { env: 'prod', 'labels.team': 'core' }, fieldsUnderRoot: true });
+    expect(root).toMatchObject({ env: 'prod', labels: { team: 'core' } });
     expect(root).not.toHaveProperty('tags');
-    expect(root.event).toMatchObject({ id: 'socketwatch|net.socket|opened@198.51.100.7:443|0' });
+    expect(root.system.socket.sensor_key).toBe('socketwatch|net.socket|opened@198.51.100.7:443|0'); // the same key again…
+    expect(root.event.id).toBe('00ff-1'); // …but another document
   });
 });
 
