@@ -3,7 +3,7 @@
 // each dump.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from './core/clock.js';
-import { toEventDocs, type EventSelection, type PollContext } from './core/event.js';
+import { toEventDocs, type DocMeta, type EventSelection, type PollContext } from './core/event.js';
 import { decorate, type Decoration } from './core/filter.js';
 import { FlowTracker, NO_FEED, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
@@ -40,6 +40,8 @@ export interface WatchDeps {
   readonly afterPoll?: (poll: { datagrams: number; opened: number }) => void;
   /** The network namespaces watched; undefined: one (a recording). */
   readonly namespaces?: NamespaceView | undefined;
+  /** host.*, agent.* and ecs.version for this poll's documents. */
+  readonly docMeta?: (() => DocMeta) | undefined;
   /** The host's network namespace: its sockets outside containers are the host's own. */
   readonly hostNetns?: number | undefined;
 }
@@ -256,6 +258,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         startedMs,
         periodMs: opts.once ? undefined : opts.periodMs,
         hostName: deps.hostName,
+        docMeta: deps.docMeta?.(),
         wallOffsetMs,
       };
       const now = performance.now();

@@ -31,6 +31,7 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   ipv6: ['ipv6', 'boolean'],
   'proc-root': ['procRoot', 'string'],
   netns: ['netns', 'string'],
+  'data-dir': ['dataDir', 'string'],
   'reverse-lookup': ['reverseLookup', 'boolean'],
   'success-ttl': ['successTtl', 'duration'],
   'failure-ttl': ['failureTtl', 'duration'],

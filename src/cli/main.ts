@@ -29,6 +29,9 @@ import { RuntimeState } from '../enrich/containers/state.js';
 import { RecordingError, RecordingSource, ReplaySource } from '../sources/recording.js';
 import type { SocketSource } from '../sources/socket-source.js';
 import { watch } from '../watch.js';
+import type { DocMeta } from '../core/event.js';
+import { HostFacts } from '../enrich/host-facts.js';
+import { agentId, defaultDataDir } from './agent-state.js';
 import { collect } from '../runtime-gc.js';
 import type { Config } from './options.js';
 import { parseArgs } from './program.js';
@@ -269,6 +272,17 @@ function placer(procRoot: string, namespaces: NamespaceSource): Placer {
   return new Placer(containers, hostNetns(procRoot) ?? namespaces.own.inode, namespaces.own.inode);
 }
 
+/** host.*, agent.* for every document: the host's facts under the host root, and an agent.id kept in --data-dir. */
+function docMeta(config: Config, warn: (message: string) => void): () => DocMeta {
+  const name = hostname();
+  const host = new HostFacts(resolve(config.procRoot, '..'), name);
+  const dir = config.dataDir ?? defaultDataDir();
+  const kept = agentId(dir);
+  if (!kept.kept) warn(`agent.id is this run's only: ${kept.why}; --data-dir names a directory to keep it in`);
+  const agent = { type: 'socketwatch' as const, version: packageVersion(), id: kept.id, ephemeral_id: randomUUID(), name };
+  return () => ({ host: host.doc(), agent });
+}
+
 /** The host's boot id (so flow ids differ across reboots and hosts), or a random one. */
 function bootId(procRoot: string): string {
   try {
@@ -375,6 +389,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces)),
         namespaces,
         hostNetns: namespaces && (hostNetns(config.procRoot) ?? namespaces.own.inode),
+        docMeta: docMeta(config, notices.say),
         formatter,
         sink,
         hostName: hostname(),

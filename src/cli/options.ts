@@ -19,6 +19,7 @@ export interface RawOptions {
   readonly ipv6?: boolean;
   readonly procRoot: string;
   readonly netns?: string;
+  readonly dataDir?: string;
   readonly replay?: string;
   readonly record?: string;
   readonly reverseLookup?: boolean;
@@ -58,6 +59,8 @@ export interface Config {
    * and runs in the host's, else self).
    */
   readonly netns: 'all' | 'self' | undefined;
+  /** --data-dir: where agent.id is kept; undefined: the default (main.ts). */
+  readonly dataDir: string | undefined;
   readonly replay: string | undefined;
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
@@ -202,6 +205,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   if (raw.replay !== undefined && (raw.ipv4 || raw.ipv6)) throw new UsageError('--ipv4/--ipv6 cannot be used with --replay: a recording holds what was recorded');
   if (raw.procRoot.trim() === '') throw new UsageError('--proc-root is empty; expected a directory such as /proc or /hostfs/proc');
   if (raw.output !== undefined && raw.output.trim() === '') throw new UsageError('--output is empty; expected a file path');
+  if (raw.dataDir !== undefined && raw.dataDir.trim() === '') throw new UsageError('--data-dir is empty; expected a directory, like /var/lib/socketwatch');
   if (raw.output === undefined && ctx.explicit.has('outputEvery')) throw new UsageError('--output-every has no effect without --output');
   if (raw.fieldsUnderRoot && raw.field.length === 0) throw new UsageError('--fields-under-root has no effect without --field');
   const netns = raw.netns?.trim().toLowerCase();
@@ -224,6 +228,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     netns,
+    dataDir: raw.dataDir,
     replay: raw.replay,
     record: raw.record,
     dns: dns && Object.freeze(dns),

@@ -43,6 +43,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--output-queue <events>', 'events that may wait for a slow output before interim flows, then opens, then closes are dropped (counted)', '100000')
     .option('--quiet', 'no notices on stderr (what socketwatch could not see, or had to drop); errors are still said')
     .option('--netns <which>', "network namespaces to watch: all (every container's too), or self (socketwatch's own, as Metricbeat) (default: all for root in the host's namespace, else self)")
+    .option('--data-dir <dir>', 'where socketwatch keeps its state (agent.id) (default: /var/lib/socketwatch for root, else ~/.local/state/socketwatch)')
     .option('--proc-root <dir>', "the host's /proc; users are read from <dir>/../etc/passwd", '/proc')
     .option('--reverse-lookup', "look up the remote address's name (PTR) and its eTLD+1")
     .option('--success-ttl <duration>', 'keep names found for this long', '60s')

@@ -5,6 +5,7 @@
 import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
+import type { HostDoc } from '../enrich/host-facts.js';
 import type { Attribution, EnrichedSocket, Placement } from './model.js';
 import { isAborted } from './listeners.js';
 import { tcpStateName } from './tcp-states.js';
@@ -18,8 +19,19 @@ export interface PollContext {
   /** metricset.period in ms; undefined for a one-shot run. */
   readonly periodMs: number | undefined;
   readonly hostName: string;
+  /** host.*, agent.* and ecs.version as every document carries them; undefined: host.name only (a recording's tests). */
+  readonly docMeta?: DocMeta | undefined;
   /** Wall clock minus monotonic clock at this poll: flow times are monotonic, shown as wall time (core/clock.ts). */
   readonly wallOffsetMs: number;
+}
+
+/** The ECS version the documents follow (audited against elastic/ecs 9.4). */
+export const ECS_VERSION = '9.4.0';
+
+/** What every document says of who wrote it and where. */
+export interface DocMeta {
+  readonly host: HostDoc;
+  readonly agent: { readonly type: 'socketwatch'; readonly version: string; readonly id: string; readonly ephemeral_id: string; readonly name: string };
 }
 
 export interface EndpointDoc {
@@ -61,7 +73,9 @@ export interface SocketEventDoc {
   fields?: Record<string, unknown>;
   metricset: { name: 'socket'; period?: number };
   service: { type: 'system' };
-  host: { name: string };
+  host: HostDoc | { name: string };
+  agent?: DocMeta['agent'];
+  ecs?: { version: string };
   network: {
     type: 'ipv4' | 'ipv6';
     iana_number: string;
@@ -210,7 +224,8 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     event: { dataset: 'system.socket', module: 'system', kind: 'event', action, category: ['network'], type },
     metricset: ctx.periodMs === undefined ? { name: 'socket' } : { name: 'socket', period: ctx.periodMs },
     service: { type: 'system' },
-    host: { name: ctx.hostName },
+    host: ctx.docMeta?.host ?? { name: ctx.hostName },
+    ...(ctx.docMeta ? { agent: ctx.docMeta.agent, ecs: { version: ECS_VERSION } } : {}),
     network: { type: s.ipVersion, iana_number: String(IANA[s.transport]), transport: s.transport, direction: e.direction },
     system: { socket: { local, state: tcpStateName(s.state), inode: s.inode, cookie: String(s.key) } },
   };
