@@ -5,8 +5,8 @@
 import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
-import type { HostDoc } from '../enrich/host-facts.js';
-import type { Attribution, EnrichedSocket, Placement } from './model.js';
+import { createHash } from 'node:crypto';
+import type { Attribution, EnrichedSocket, Placement, ProcessInfo } from './model.js';
 import { isAborted } from './listeners.js';
 import { tcpStateName } from './tcp-states.js';
 
@@ -27,6 +27,17 @@ export interface PollContext {
 
 /** The ECS version the documents follow (audited against elastic/ecs 9.4). */
 export const ECS_VERSION = '9.4.0';
+
+/** ECS host.* as every event carries it. */
+export interface HostDoc {
+  name: string;
+  hostname?: string;
+  id?: string;
+  architecture?: string;
+  os?: { type: 'linux'; kernel: string; platform?: string; name?: string; version?: string; family?: string; codename?: string };
+  ip?: string[];
+  mac?: string[];
+}
 
 /** What every document says of who wrote it and where. */
 export interface DocMeta {
@@ -89,7 +100,19 @@ export interface SocketEventDoc {
   server?: EndpointDoc;
   source?: EndpointDoc;
   destination?: EndpointDoc;
-  process?: { pid?: number; name?: string; args?: string[]; executable?: string; command_line?: string };
+  process?: {
+    pid?: number;
+    name?: string;
+    args?: string[];
+    executable?: string;
+    command_line?: string;
+    /** Stable for the process's life, unique across hosts (as Auditbeat makes it): see entityId. */
+    entity_id?: string;
+    start?: string;
+    parent?: { pid: number; entity_id?: string };
+  };
+  group?: { id: string; name?: string };
+  client?: EndpointDoc;
   /** ECS container.*: the container the socket's cgroup belongs to. */
   container?: { id: string; runtime: string; name?: string; image?: { name: string } };
   /** ECS orchestrator.*, for a container of a Kubernetes pod. */
@@ -97,7 +120,7 @@ export interface SocketEventDoc {
   /** Beats' add_kubernetes_metadata fields. */
   kubernetes?: { pod: { name?: string; uid?: string }; namespace?: string; container?: { name: string } };
   user?: { id: string; name?: string; full_name?: string };
-  related?: { hosts: string[] };
+  related?: { hosts?: string[]; ip?: string[]; user?: string[] };
   system: {
     socket: {
       local: { ip?: string; port: number };
@@ -233,6 +256,7 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
   // Endpoints placed by direction, as Metricbeat does; each its own object (counters differ per side).
   const localEnd = (): EndpointDoc => ({ ...local });
   const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, ...(aborted ? {} : { port: s.remotePort }), ...(host ? { domain: host.host } : {}) });
+  // client/server (ECS, as Auditbeat): the end that connected and the one it connected to — the same ends.
   switch (e.direction) {
     case 'listening':
       doc.server = localEnd();
@@ -240,10 +264,14 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     case 'ingress':
       doc.destination = localEnd();
       doc.source = remoteEnd();
+      doc.client = doc.source;
+      doc.server = doc.destination;
       break;
     case 'egress':
       doc.source = localEnd();
       doc.destination = remoteEnd();
+      doc.client = doc.source;
+      doc.server = doc.destination;
       break;
     default: {
       const never: never = e.direction;
@@ -270,6 +298,11 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     const p = e.process;
     doc.process = { pid: p.pid, name: p.name, args: [...p.args], command_line: p.commandLine };
     if (p.executable !== undefined) doc.process.executable = p.executable;
+    const facts = processFacts(p, ctx.docMeta?.host.id ?? ctx.hostName);
+    if (facts.entityId !== undefined) doc.process.entity_id = facts.entityId;
+    if (facts.start !== undefined) doc.process.start = facts.start;
+    if (p.ppid !== undefined) doc.process.parent = facts.parentEntityId === undefined ? { pid: p.ppid } : { pid: p.ppid, entity_id: facts.parentEntityId };
+    if (p.group) doc.group = p.group.name === undefined ? { id: p.group.id } : { id: p.group.id, name: p.group.name };
     doc.system.socket.process = { cmdline: p.commandLine, attribution: e.attribution ?? 'fd' };
   } else if (e.pool) {
     // A pool of processes holds the listener it came through: only what they all share.
@@ -290,9 +323,38 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     if (u.name) doc.user.name = u.name;
     if (u.fullName) doc.user.full_name = u.fullName;
   }
+  // ECS related.*: both ends' addresses, the user's name.
+  const ips = [doc.source?.ip, doc.destination?.ip, doc.server?.ip].filter((ip): ip is string => ip !== undefined);
+  if (ips.length > 0) (doc.related ??= {}).ip = [...new Set(ips)];
+  if (doc.user?.name) (doc.related ??= {}).user = [doc.user.name];
   if (e.placement) place(doc, e.placement);
   if (e.processError) doc.error = { code: e.processError.code, message: e.processError.message };
   return doc;
+}
+
+/** What a process's documents say of it that does not change while it lives: worked out once per process. */
+const FACTS = new WeakMap<ProcessInfo, { entityId: string | undefined; start: string | undefined; parentEntityId: string | undefined }>();
+function processFacts(p: ProcessInfo, hostId: string): { entityId: string | undefined; start: string | undefined; parentEntityId: string | undefined } {
+  let f = FACTS.get(p);
+  if (!f) {
+    f = {
+      entityId: p.startTicks === undefined ? undefined : entityId(hostId, p.pid, p.startTicks),
+      start: p.startMs === undefined ? undefined : new Date(p.startMs).toISOString(),
+      parentEntityId: p.ppid === undefined || p.parentStartTicks === undefined ? undefined : entityId(hostId, p.ppid, p.parentStartTicks),
+    };
+    FACTS.set(p, f);
+  }
+  return f;
+}
+
+/**
+ * process.entity_id: a process for good — its pid and start time (ticks
+ * after boot) on this host (host.id) — hashed, as Auditbeat does: the same for
+ * the process's whole life, whoever reports it, and different on any other
+ * host or after a reboot.
+ */
+export function entityId(hostId: string, pid: number, startTicks: number): string {
+  return createHash('sha256').update(`${hostId}|${pid}|${startTicks}`).digest('base64url').slice(0, 22);
 }
 
 /** The namespace on every event, and the container (and pod) where there is one. */

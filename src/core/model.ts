@@ -179,6 +179,14 @@ export interface ProcessInfo {
   readonly args: readonly string[];
   /** args joined with spaces (Metricbeat's system.socket.process.cmdline). */
   readonly commandLine: string;
+  /** Its start: clock ticks after boot (with the pid, names the process for good), and in ms since the epoch. */
+  readonly startTicks?: number | undefined;
+  readonly startMs?: number | undefined;
+  /** Its parent, and the parent's start ticks (for its entity id); undefined when gone or unknown. */
+  readonly ppid?: number | undefined;
+  readonly parentStartTicks?: number | undefined;
+  /** Its effective group, and the group's name in the host's group file. */
+  readonly group?: { readonly id: string; readonly name: string | undefined } | undefined;
 }
 
 /** A user as found in passwd or NSS. */

@@ -6,17 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, machine, networkInterfaces, release } from 'node:os';
 import { join } from 'node:path';
-
-/** ECS host.* as every event carries it. */
-export interface HostDoc {
-  name: string;
-  hostname?: string;
-  id?: string;
-  architecture?: string;
-  os?: { type: 'linux'; kernel: string; platform?: string; name?: string; version?: string; family?: string; codename?: string };
-  ip?: string[];
-  mac?: string[];
-}
+import type { HostDoc } from '../core/event.js';
 
 const ADDRESSES_EVERY_MS = 5 * 60_000;
 

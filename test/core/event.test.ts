@@ -32,6 +32,10 @@ describe('openedDoc (Metricbeat\'s event)', () => {
       },
       destination: { ip: '192.0.2.10', port: 443 },
       source: { ip: '198.51.100.20', port: 51000 },
+      // ECS client/server, as Auditbeat: the end that connected, and the one it reached
+      client: { ip: '198.51.100.20', port: 51000 },
+      server: { ip: '192.0.2.10', port: 443 },
+      related: { ip: ['198.51.100.20', '192.0.2.10'], user: ['www-data'] },
       process: { pid: 4242, name: 'nginx', args: ['nginx', '-g', 'daemon off;'], executable: '/usr/sbin/nginx', command_line: 'nginx -g daemon off;' },
       user: { id: '33', name: 'www-data', full_name: 'www-data' },
       system: {
@@ -105,3 +109,44 @@ describe('flow times (monotonic inside, wall clock shown)', () => {
     expect(doc?.event.duration).toBe(2_500_000_000);
   });
 });
+
+describe('ECS: what each document is', () => {
+  const facts = { totals: { local: { bytes: 10, packets: 2 }, remote: { bytes: 20, packets: 3 } }, id: 'f1', startMs: 1000, endMs: 2000, complete: true, final: true, endedBy: 'notification' as const, reason: undefined };
+  const listener = enriched(sock({ state: TcpState.LISTEN, remoteIp: '0.0.0.0', remotePort: 0 }), 'listening');
+  const conn = enriched(sock({}), 'egress');
+  const all = { opened: true, closed: true, flow: true };
+
+  it('a listener is no connection: start and end only, and its close is no flow', () => {
+    expect(toEventDoc(listener, ctx, 1000).event.type).toEqual(['start']);
+    const [closed] = toEventDocs({ kind: 'closed', socket: listener, flow: facts }, ctx, 0, all);
+    expect(closed?.event.type).toEqual(['end']);
+    expect(closed?.flow).toBeUndefined();
+  });
+
+  it('a socket there before socketwatch looked is a state (kind state, type info), not an opening', () => {
+    const [doc] = toEventDocs({ kind: 'opened', socket: conn, inventory: true }, ctx, 0, all);
+    expect(doc?.event).toMatchObject({ kind: 'state', action: 'socket_opened', type: ['connection', 'info'] });
+    expect(toEventDocs({ kind: 'opened', socket: conn, inventory: false }, ctx, 0, all)[0]?.event).toMatchObject({ kind: 'event', type: ['connection', 'start'] });
+  });
+
+  it("one document per connection carries end: the socket_closed, or the final flow report when closes are not asked for", () => {
+    const both = toEventDocs({ kind: 'closed', socket: conn, flow: facts }, ctx, 0, all);
+    expect(both.map((d) => [d.event.action, d.event.type])).toEqual([['socket_closed', ['connection', 'end']], ['network_flow', ['connection']]]);
+    const flowsOnly = toEventDocs({ kind: 'closed', socket: conn, flow: facts }, ctx, 0, { opened: true, closed: false, flow: true });
+    expect(flowsOnly.map((d) => [d.event.action, d.event.type])).toEqual([['network_flow', ['connection', 'end']]]);
+  });
+
+  it('process.entity_id is the same for the same process, another for a reused pid or another host; its parent and group', () => {
+    const p = { ...proc, startTicks: 5000, startMs: 1_796_200_050_000, ppid: 1, parentStartTicks: 1, group: { id: '33', name: 'www-data' } };
+    const doc = (q: typeof p, hostId: string) =>
+      toEventDoc(make(sock({}), 'egress', user, undefined, q, undefined, 'fd', undefined), { ...ctx, docMeta: { host: { name: 'h', id: hostId }, agent: { type: 'socketwatch', version: '0', id: 'a', ephemeral_id: 'e', name: 'h' } } }, 1000);
+    const a = doc(p, 'host-a');
+    expect(a.process).toMatchObject({ entity_id: expect.stringMatching(/^[\w-]{22}$/), start: new Date(1_796_200_050_000).toISOString(), parent: { pid: 1, entity_id: expect.stringMatching(/^[\w-]{22}$/) } });
+    expect(a.group).toEqual({ id: '33', name: 'www-data' });
+    expect(doc({ ...p }, 'host-a').process?.entity_id).toBe(a.process?.entity_id);
+    expect(doc({ ...p, startTicks: 9000 }, 'host-a').process?.entity_id).not.toBe(a.process?.entity_id);
+    expect(doc({ ...p }, 'host-b').process?.entity_id).not.toBe(a.process?.entity_id);
+    expect(a).toMatchObject({ ecs: { version: '9.4.0' }, agent: { type: 'socketwatch' }, host: { id: 'host-a' } });
+  });
+});
+

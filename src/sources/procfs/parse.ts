@@ -5,6 +5,8 @@ export interface PidStat {
   readonly comm: string;
   /** Field 22, starttime: clock ticks after boot. With the pid it names one process for good. */
   readonly startTime: number;
+  /** Field 4: the parent's pid (0 for the kernel's own first processes). */
+  readonly ppid: number;
 }
 
 /** Parses /proc/<pid>/stat; undefined when the text is not a stat line. */
@@ -15,8 +17,32 @@ export function parseStat(text: string): PidStat | undefined {
   // After ") " come fields 3 (state), 4 (ppid), … so field 22 is index 19.
   const rest = text.slice(close + 2).split(' ');
   const startTime = Number(rest[19]);
-  if (!Number.isSafeInteger(startTime)) return undefined;
-  return { comm: text.slice(open + 1, close), startTime };
+  const ppid = Number(rest[1]);
+  if (!Number.isSafeInteger(startTime) || !Number.isSafeInteger(ppid)) return undefined;
+  return { comm: text.slice(open + 1, close), startTime, ppid };
+}
+
+/** The effective gid in /proc/<pid>/status ("Gid:\treal\teffective\tsaved\tfs"), or undefined. */
+export function effectiveGid(status: string): number | undefined {
+  const m = /^Gid:\s+\d+\s+(\d+)/m.exec(status);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** /proc/stat's btime: when the host booted, in ms since the epoch; undefined when it is not there. */
+export function bootTimeMs(stat: string): number | undefined {
+  const m = /^btime (\d+)$/m.exec(stat);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** group(5) lines -> gid -> name (the first entry of a gid wins). */
+export function parseGroups(text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (!name || !gid || !/^\d+$/.test(gid) || out.has(Number(gid))) continue;
+    out.set(Number(gid), name);
+  }
+  return out;
 }
 
 /**

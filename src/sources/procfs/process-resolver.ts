@@ -4,7 +4,10 @@
 // thread, and a resident worker costs ~13 MB. The full scan itself is split
 // over short-lived threads when the host has many fds (~5 us of kernel time
 // per fd: 0.5 s at 100,000), so it runs beside the first dump.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { parseGroups } from './parse.js';
 import { nodeProcFs } from './proc-fs.js';
 import type { ProcFs } from './proc-fs.js';
 import type { Holder, PidScan, ResolveRequest, ResolveResult, ScanStats } from './process-table.js';
@@ -46,6 +49,30 @@ export interface LocalResolverOptions {
 
 const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
 
+/** A gid's name in the host's group file (read again when it changes, looked at no more than every 10 s). */
+function groupNames(path: string): (gid: number) => string | undefined {
+  let names = new Map<number, string>();
+  let version = '';
+  let checkedAt = -Infinity;
+  return (gid) => {
+    const now = performance.now();
+    if (now - checkedAt >= 10_000) {
+      checkedAt = now;
+      try {
+        const st = statSync(path);
+        const v = `${st.mtimeMs}:${st.size}`;
+        if (v !== version && st.size < 16 * 1024 * 1024) {
+          names = parseGroups(readFileSync(path, 'utf8'));
+          version = v;
+        }
+      } catch {
+        names = new Map();
+      }
+    }
+    return names.get(gid);
+  };
+}
+
 export class LocalProcessResolver implements ProcessResolver {
   readonly #fs: ProcFs;
   readonly #table: ProcessTable;
@@ -59,7 +86,7 @@ export class LocalProcessResolver implements ProcessResolver {
 
   constructor(fs: ProcFs, opts: LocalResolverOptions = {}) {
     this.#fs = fs;
-    this.#table = new ProcessTable(fs);
+    this.#table = new ProcessTable(fs, opts.procRoot === undefined ? undefined : groupNames(join(opts.procRoot, '..', 'etc', 'group')));
     this.#opts = { splitFds: 10_000, splitPids: 2_000, threads: 2, scanWorkerUrl: SCAN_WORKER_URL, ...opts };
   }
 

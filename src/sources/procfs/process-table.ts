@@ -21,7 +21,7 @@
 // Each tier runs to completion, so every holder of a socket is seen and the
 // choice among several holders does not depend on scan order.
 import type { ProcessInfo } from '../../core/model.js';
-import { parseCmdline, parseStat, isPidName, socketInode } from './parse.js';
+import { bootTimeMs, effectiveGid, isPidName, parseCmdline, parseStat, socketInode } from './parse.js';
 import type { ProcFs } from './proc-fs.js';
 import { errnoCode } from './proc-fs.js';
 
@@ -90,6 +90,8 @@ interface PidState {
   readonly pid: number;
   /** starttime: with the pid, names one process for good. */
   readonly start: number;
+  /** Its parent (it changes when the parent exits: the process is re-parented). */
+  ppid: number;
   comm: string;
   /** fd count at the last listing or consistent probe; -1 before the first listing. */
   fdCount: number;
@@ -120,6 +122,7 @@ type Mode = 'incremental' | 'deep';
 export interface PidScan {
   readonly pid: number;
   readonly start: number;
+  readonly ppid: number;
   readonly comm: string;
   /** fd numbers, parallel to `inodes`. */
   readonly fds: number[];
@@ -131,7 +134,7 @@ export interface PidScan {
 export function scanPidFds(fs: ProcFs, pid: number): PidScan | undefined {
   const stat = readStat(fs, pid);
   if (!stat) return undefined;
-  const scan: PidScan = { pid, start: stat.startTime, comm: stat.comm, fds: [], inodes: [], denied: false };
+  const scan: PidScan = { pid, start: stat.startTime, ppid: stat.ppid, comm: stat.comm, fds: [], inodes: [], denied: false };
   let names: string[];
   try {
     names = fs.readdir(`${pid}/fd`);
@@ -185,6 +188,9 @@ class Counters {
 const SLICE_MS = 20;
 
 /** The lookup was interrupted (the run is stopping): what was found so far stands, the rest is not looked for. */
+/** USER_HZ: /proc/<pid>/stat's ticks are 1/100 s on every Linux ABI (sysconf(_SC_CLK_TCK)). */
+const MS_PER_TICK = 10;
+
 export class LookupInterrupted extends Error {
   override readonly name = 'LookupInterrupted';
 }
@@ -223,8 +229,12 @@ export class ProcessTable {
     if (this.#interrupted) throw new LookupInterrupted('the process lookup was stopped: socketwatch is stopping');
   }
 
-  constructor(fs: ProcFs) {
+  readonly #groups: ((gid: number) => string | undefined) | undefined;
+
+  /** `groups`: a gid's name in the host's group file. */
+  constructor(fs: ProcFs, groups?: (gid: number) => string | undefined) {
     this.#fs = fs;
+    this.#groups = groups;
   }
 
   /** Maps every socket fd of every process (the one full scan), on this thread. */
@@ -276,7 +286,7 @@ export class ProcessTable {
       if (!scan) continue;
       this.#forget(scan.pid);
       const st: PidState = {
-        pid: scan.pid, start: scan.start, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
+        pid: scan.pid, start: scan.start, ppid: scan.ppid, comm: scan.comm, fdCount: scan.fds.length, fdCountNow: -1, fds: new Map(),
         dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1, deniedNetns: undefined,
       };
       if (scan.denied) this.#deny(st);
@@ -642,7 +652,7 @@ export class ProcessTable {
     const stat = this.#readStat(pid);
     if (!stat) return undefined;
     const st: PidState = {
-      pid, start: stat.startTime, comm: stat.comm, fdCount: -1, fdCountNow: -1, fds: new Map(),
+      pid, start: stat.startTime, ppid: stat.ppid, comm: stat.comm, fdCount: -1, fdCountNow: -1, fds: new Map(),
       dirty: false, denied: false, checkedIn: this.#request, info: undefined, cmdline: undefined, deniedUid: -1, deniedFds: -1, deniedNetns: undefined,
     };
     this.#pids.set(pid, st);
@@ -667,6 +677,7 @@ export class ProcessTable {
       return false;
     }
     st.comm = stat.comm;
+    st.ppid = stat.ppid;
     st.checkedIn = this.#request;
     return true;
   }
@@ -681,6 +692,26 @@ export class ProcessTable {
    * name and executable, not its arguments; so does one that rewrites its
    * title): the cached facts are kept while it reads the same.
    */
+  #gid(pid: number): number | undefined {
+    try {
+      return effectiveGid(this.#fs.readFile(`${pid}/status`).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  #boot: number | undefined | null = null;
+  #bootMs(): number | undefined {
+    if (this.#boot === null) {
+      try {
+        this.#boot = bootTimeMs(this.#fs.readFile('stat').toString('utf8'));
+      } catch {
+        this.#boot = undefined;
+      }
+    }
+    return this.#boot;
+  }
+
   #info(pid: number): ProcessInfo | undefined {
     if (!this.#alive(pid)) return undefined;
     const st = this.#pids.get(pid)!;
@@ -696,11 +727,20 @@ export class ProcessTable {
     } catch {
       cmdline = undefined; // exited just now, or hidden (hidepid): keep what we have
     }
-    const same = st.info !== undefined && st.info.name === st.comm && st.info.executable === executable && (cmdline === undefined || (st.cmdline !== undefined && cmdline.equals(st.cmdline)));
+    const same =
+      st.info !== undefined && st.info.name === st.comm && st.info.executable === executable && st.info.ppid === (st.ppid > 0 ? st.ppid : undefined) && (cmdline === undefined || (st.cmdline !== undefined && cmdline.equals(st.cmdline)));
     if (same) return st.info;
     if (cmdline !== undefined) st.cmdline = cmdline;
     const args = st.cmdline ? parseCmdline(st.cmdline) : [];
-    st.info = { pid, name: st.comm, executable, args, commandLine: args.join(' ') };
+    const parentStart = st.ppid > 0 ? (this.#pids.get(st.ppid)?.start ?? this.#readStat(st.ppid)?.startTime) : undefined;
+    const gid = this.#gid(pid);
+    const boot = this.#bootMs();
+    st.info = {
+      pid, name: st.comm, executable, args, commandLine: args.join(' '),
+      startTicks: st.start, startMs: boot === undefined ? undefined : boot + st.start * MS_PER_TICK,
+      ppid: st.ppid > 0 ? st.ppid : undefined, parentStartTicks: parentStart,
+      group: gid === undefined ? undefined : { id: String(gid), name: this.#groups?.(gid) },
+    };
     return st.info;
   }
 }

@@ -22,7 +22,7 @@ describe('ProcessTable on fixtures/hosts/basic/proc', () => {
     expect(table.prime()).toMatchObject({ fdDirs: 5 });
     const r = await table.resolve({ inodes: [LISTENER_8080, ACCEPTED, CLIENT, 1], gone: [], hints: [] });
     expect(r.owners).toEqual([1100, 1101, 1200, 0]);
-    expect(r.processes).toEqual([
+    expect(r.processes).toMatchObject([
       { pid: 1100, name: 'httpd', executable: '/usr/sbin/httpd', args: ['/usr/sbin/httpd', '-DFOREGROUND'], commandLine: '/usr/sbin/httpd -DFOREGROUND' },
       { pid: 1101, name: 'httpd', executable: '/usr/sbin/httpd', args: ['/usr/sbin/httpd', '-DFOREGROUND'], commandLine: '/usr/sbin/httpd -DFOREGROUND' },
       { pid: 1200, name: 'curl', executable: '/usr/bin/curl', args: ['curl', '--parallel', 'https://example.com/'], commandLine: 'curl --parallel https://example.com/' },

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isPidName, parseCmdline, parseStat, socketInode } from '../../../src/sources/procfs/parse.js';
+import { bootTimeMs, effectiveGid, isPidName, parseCmdline, parseGroups, parseStat, socketInode } from '../../../src/sources/procfs/parse.js';
 
 describe('parseStat', () => {
   const tail = 'S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 4242 123 456 18446744073709551615';
   it('takes comm between the first ( and the last ), and field 22', () => {
-    expect(parseStat(`1234 (nginx) ${tail}`)).toEqual({ comm: 'nginx', startTime: 4242 });
+    expect(parseStat(`1234 (nginx) ${tail}`)).toEqual({ comm: 'nginx', startTime: 4242, ppid: 1 });
   });
   it('keeps spaces and parentheses inside comm', () => {
-    expect(parseStat(`77 (my (weird) proc) ${tail}`)).toEqual({ comm: 'my (weird) proc', startTime: 4242 });
-    expect(parseStat(`77 (a) b) ${tail}`)).toEqual({ comm: 'a) b', startTime: 4242 });
+    expect(parseStat(`77 (my (weird) proc) ${tail}`)).toEqual({ comm: 'my (weird) proc', startTime: 4242, ppid: 1 });
+    expect(parseStat(`77 (a) b) ${tail}`)).toEqual({ comm: 'a) b', startTime: 4242, ppid: 1 });
   });
   it('refuses text that is not a stat line', () => {
     expect(parseStat('')).toBeUndefined();
@@ -51,5 +51,14 @@ describe('isPidName', () => {
   it('accepts only digits', () => {
     expect(['1', '4194304'].every(isPidName)).toBe(true);
     expect(['self', 'net', '1a', '', 'thread-self'].some(isPidName)).toBe(false);
+  });
+});
+
+describe('the rest of a process and the host, from /proc and /etc', () => {
+  it('effective gid from status, boot time from /proc/stat, group names from group(5)', () => {
+    expect(effectiveGid('Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t33\t33\t33\n')).toBe(33);
+    expect(effectiveGid('Name:\tx\n')).toBeUndefined();
+    expect(bootTimeMs('cpu  1 2 3\nbtime 1796200000\nprocesses 9\n')).toBe(1_796_200_000_000);
+    expect(parseGroups('root:x:0:\nwww-data:x:33:alice,bob\nshadow-www:x:33:\n# comment\nbad line\n')).toEqual(new Map([[0, 'root'], [33, 'www-data']]));
   });
 });

@@ -144,7 +144,7 @@ describe('ProcessTable', () => {
     proc.add(200, { comm: 'wget', start: 99_999, args: ['wget', 'x'], fds: { '5': sock(6500) } });
     const r = await resolve([6000, 6500]);
     expect(r.owners).toEqual([0, 200]);
-    expect(r.processes).toEqual([{ pid: 200, name: 'wget', executable: undefined, args: ['wget', 'x'], commandLine: 'wget x' }]);
+    expect(r.processes).toMatchObject([{ pid: 200, name: 'wget', executable: undefined, args: ['wget', 'x'], commandLine: 'wget x' }]);
   });
 
   it('refreshes process facts after an exec (same pid and start, new comm)', async () => {
