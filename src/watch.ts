@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from './core/clock.js';
 import { toEventDocs, type DocMeta, type EventSelection, type PollContext } from './core/event.js';
-import { decorate, type Decoration } from './core/filter.js';
+import { decorate, type Decoration, type SensorLock } from './core/filter.js';
 import { FlowTracker, NO_FEED, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
 import type { EnrichedSocket, SocketRecord } from './core/model.js';
@@ -80,6 +80,8 @@ export interface WatchOptions {
    * every 6 × `everyMs` (so its time says the run is alive), and at the last poll.
    */
   readonly snapshot?: { readonly everyMs: number } | undefined;
+  /** --locked: documents whose sensor key was written already are muted until unlocked. */
+  readonly lock?: SensorLock | undefined;
 }
 
 export interface WatchSummary {
@@ -279,6 +281,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         summary: summaryOf(diff.states),
         namespaces: namespaces && namespaces.size > 1 ? namespaceSummaries(namespaces, diff.byNetns, deps.enricher) : undefined,
         hostNetns: deps.hostNetns,
+        locked: opts.lock ? { keys: opts.lock.size, muted: opts.lock.muted } : undefined,
         netns: deps.namespaces && namespaces ? { watched: namespaces.size, quiet: deps.namespaces.quiet, discoverMs: deps.namespaces.discoverMs } : undefined,
         directions: tracker.directions(),
       };
@@ -321,7 +324,11 @@ async function write(deps: WatchDeps, meta: PollMeta, events: readonly SocketEve
   await sink.beginPoll();
   await sink.write(formatter.begin(meta));
   for (let i = 0; i < events.length && !sink.closed; i += CHUNK) {
-    const docs = events.slice(i, i + CHUNK).flatMap((e) => toEventDocs(e, ctx, performance.now(), opts.events).map((d) => decorate(d, opts.decoration)));
+    const now = performance.now();
+    let docs = events.slice(i, i + CHUNK).flatMap((e) => toEventDocs(e, ctx, now, opts.events).map((d) => decorate(d, opts.decoration)));
+    // --locked: a sensor key written once is muted until unlocked (a snapshot is the state, written whole).
+    const lock = opts.lock;
+    if (lock && meta.snapshot === undefined) docs = docs.filter((d) => lock.admit(d.system.socket.sensor_key!, now));
     await sink.write(formatter.events(docs, written === 0));
     written += docs.length;
   }

@@ -53,6 +53,8 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'output-queue': ['outputQueue', 'count'],
   'output-every': ['outputEvery', 'duration'],
   quiet: ['quiet', 'boolean'],
+  locked: ['locked', 'boolean'],
+  'lock-ttl': ['lockTtl', 'duration'],
   record: ['record', 'string'],
   replay: ['replay', 'string'],
   // Metricbeat's names for the same settings

@@ -11,7 +11,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
 import { terminalSafe } from '../output/sanitize.js';
 import { takeTerminal } from './terminal.js';
-import { eventIds, makeFilter } from '../core/filter.js';
+import { eventIds, makeFilter, SensorLock } from '../core/filter.js';
 import { formatters } from '../output/registry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { flowIdFor } from '../core/flow-id.js';
@@ -359,6 +359,11 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   signals = early.length;
   takeOver();
   const notices = new Notices(config.quiet);
+  // --locked: SIGUSR1 unlocks every sensor key (the net.socket sensor's handler unlocking).
+  const lock = config.locked ? new SensorLock(config.lockTtlMs) : undefined;
+  const unlock = (): void => lock?.unlock();
+  // Always heard: without --locked it does nothing (its default would end the run).
+  process.on('SIGUSR1', unlock);
   const processes = LocalProcessResolver.forRoot(config.procRoot);
   const { source, namespaces } = await buildSource(config, notices.say, processes);
   // A stop is heard within a fraction of a second whatever /proc costs: the lookup under way ends, the last polls read only the table.
@@ -412,6 +417,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         paced: config.paced,
         // A one-shot run's events are every socket already.
         snapshot: config.output !== undefined && !config.once ? { everyMs: config.outputEveryMs } : undefined,
+        lock,
       },
       stop.signal,
     );
@@ -433,6 +439,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
       }
     }
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    process.off('SIGUSR1', unlock);
     // Its window was closed: nothing can be written to it, and Node would abort putting its modes back.
     if (terminal?.gone) terminal.abandon();
   }

@@ -40,6 +40,8 @@ export interface RawOptions {
   readonly outputEvery: string;
   readonly outputQueue: string;
   readonly quiet?: boolean;
+  readonly locked?: boolean;
+  readonly lockTtl?: string;
 }
 
 /** --reverse-lookup and its settings. */
@@ -80,6 +82,9 @@ export interface Config {
   readonly outputEveryMs: number;
   /** --output-queue: events that may wait for a slow output before some are dropped. */
   readonly outputQueue: number;
+  /** --locked: mute documents whose sensor key was written already; unlocked on SIGUSR1, or each after `lockTtlMs`. */
+  readonly locked: boolean;
+  readonly lockTtlMs: number | undefined;
   /** --quiet: no notices on stderr (errors still are). */
   readonly quiet: boolean;
   /** Polls wait out the period between them: always, except a --replay given no --period (it runs as fast as it can). */
@@ -208,6 +213,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   if (raw.dataDir !== undefined && raw.dataDir.trim() === '') throw new UsageError('--data-dir is empty; expected a directory, like /var/lib/socketwatch');
   if (raw.output === undefined && ctx.explicit.has('outputEvery')) throw new UsageError('--output-every has no effect without --output');
   if (raw.fieldsUnderRoot && raw.field.length === 0) throw new UsageError('--fields-under-root has no effect without --field');
+  if (raw.lockTtl !== undefined && !raw.locked) throw new UsageError('--lock-ttl has no effect without --locked');
   const netns = raw.netns?.trim().toLowerCase();
   if (netns !== undefined && netns !== 'all' && netns !== 'self') throw new UsageError(`--netns "${raw.netns}" is not a choice; expected all (every network namespace on the host) or self (socketwatch's own)`);
   if (netns !== undefined && raw.replay !== undefined) throw new UsageError('--netns cannot be used with --replay: a recording holds the namespaces it was recorded in');
@@ -245,6 +251,8 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     outputEveryMs: Math.max(periodMs, duration('--output-every', raw.outputEvery, MIN_PERIOD_MS, MAX_PERIOD_MS, 'a duration like 10s or 1m')),
     outputQueue: count('--output-queue', raw.outputQueue, 1000, 10_000_000, 'a number of events from 1000 to 10000000, like 100000'),
     quiet: raw.quiet === true,
+    locked: raw.locked === true,
+    lockTtlMs: raw.lockTtl === undefined ? undefined : duration('--lock-ttl', raw.lockTtl, 1, MAX_PERIOD_MS, 'a duration like 10m or 1h'),
     paced: raw.replay === undefined || ctx.explicit.has('period'),
   });
 }

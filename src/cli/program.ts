@@ -41,6 +41,8 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--output <file>', 'keep <file> the current sockets as of the last poll (replaced whole, atomically), instead of events on stdout')
     .option('--output-every <duration>', 'with --output: rewrite the file at most this often, when sockets changed (and at least every 6 times this)', '10s')
     .option('--output-queue <events>', 'events that may wait for a slow output before interim flows, then opens, then closes are dropped (counted)', '100000')
+    .option('--locked', "mute an event whose sensor key (system.socket.sensor_key) was written already, until unlocked: kill -USR1, or --lock-ttl")
+    .option('--lock-ttl <duration>', 'with --locked: unlock each key this long after it was written')
     .option('--quiet', 'no notices on stderr (what socketwatch could not see, or had to drop); errors are still said')
     .option('--netns <which>', "network namespaces to watch: all (every container's too), or self (socketwatch's own, as Metricbeat) (default: all for root in the host's namespace, else self)")
     .option('--data-dir <dir>', 'where socketwatch keeps its state (agent.id) (default: /var/lib/socketwatch for root, else ~/.local/state/socketwatch)')

@@ -115,6 +115,47 @@ export interface Decoration {
 
 const SENSOR_ACTION = { socket_opened: 'opened', socket_closed: 'closed', network_flow: 'flow' } as const;
 
+/**
+ * The net.socket sensor's `locked`: a document whose sensor key was written
+ * already is muted — not written — until the key is unlocked: all at once
+ * (socketwatch unlocks on SIGUSR1), or each `ttlMs` after it was written.
+ * A pipeline that alerts on a remote end hears of it once, not every poll.
+ */
+export class SensorLock {
+  readonly #written = new Map<string, number>(); // key -> when written (ms)
+  readonly #ttlMs: number | undefined;
+  /** Documents muted since the start. */
+  muted = 0;
+
+  constructor(ttlMs?: number) {
+    this.#ttlMs = ttlMs;
+  }
+
+  /** Whether the document with this key is written now (and locks it). */
+  admit(key: string, nowMs: number): boolean {
+    const at = this.#written.get(key);
+    if (at !== undefined && (this.#ttlMs === undefined || nowMs - at < this.#ttlMs)) {
+      this.muted++;
+      return false;
+    }
+    this.#written.set(key, nowMs);
+    if (this.#ttlMs !== undefined && this.#written.size > 100_000) {
+      for (const [k, t] of this.#written) if (nowMs - t >= this.#ttlMs) this.#written.delete(k);
+    }
+    return true;
+  }
+
+  /** Every key written so far may be written again. */
+  unlock(): void {
+    this.#written.clear();
+  }
+
+  /** Keys locked now. */
+  get size(): number {
+    return this.#written.size;
+  }
+}
+
 /** event.id values: `<run>-<n>`, a random prefix per run (64 bits) and a counter — unique across runs and hosts. */
 export function eventIds(run: string): () => string {
   let n = 0;

@@ -30,6 +30,8 @@ export interface PollMeta {
   readonly summary: SocketSummary;
   /** The same for each network namespace watched, when there is more than one. */
   readonly namespaces?: readonly NamespaceSummary[] | undefined;
+  /** --locked: sensor keys locked now, and documents muted since the start. */
+  readonly locked?: { readonly keys: number; readonly muted: number } | undefined;
   /** Network namespaces watched, and what finding them took; undefined for a recording. */
   readonly netns?: { readonly watched: number; readonly quiet: number; readonly discoverMs: number } | undefined;
   /** The host's network namespace (its sockets outside containers need no WHERE). */

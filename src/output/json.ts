@@ -23,6 +23,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       sockets: meta.sockets,
       new: meta.opened,
       closed: meta.closed,
+      ...(meta.locked ? { locked: { keys: meta.locked.keys, muted: meta.locked.muted } } : {}),
       ...(meta.netns ? { netns: { watched: meta.netns.watched, quiet: meta.netns.quiet, discover_ms: ms(meta.netns.discoverMs) } } : {}),
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
       ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
