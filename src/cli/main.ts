@@ -473,6 +473,10 @@ export async function main(args: readonly string[], early?: EarlySignals): Promi
       writeOut: (text) => process.stdout.write(text),
     });
     if (invocation.kind === 'exit') return invocation.code;
+    if (invocation.kind === 'print') {
+      process.stdout.write(invocation.text);
+      return 0;
+    }
     const code = await run(invocation.config, pending, () => {
       for (const signal of STOP_SIGNALS) process.off(signal, note);
     });

@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatNames } from '../output/registry.js';
+import { indexTemplate } from '../output/fields.js';
+import { ECS_VERSION } from '../core/event.js';
 import { readConfigFile } from './config-file.js';
 import { toConfig, type Config, type RawOptions } from './options.js';
 
@@ -12,8 +14,11 @@ export interface ProgramIO {
   readonly writeOut: (text: string) => void;
 }
 
-/** What the command line asks for: run with a Config, or exit now (after --help / --version). */
-export type Invocation = { readonly kind: 'run'; readonly config: Readonly<Config> } | { readonly kind: 'exit'; readonly code: number };
+/** What the command line asks for: run with a Config, print a document (export), or exit now (after --help / --version). */
+export type Invocation =
+  | { readonly kind: 'run'; readonly config: Readonly<Config> }
+  | { readonly kind: 'print'; readonly text: string }
+  | { readonly kind: 'exit'; readonly code: number };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -60,6 +65,7 @@ export function buildProgram(io: ProgramIO): Command {
       'after',
       '\nExit status: 0 done (also after SIGINT, SIGTERM or SIGHUP, and when the reader of stdout goes away), 1 runtime failure\n' +
         '(or output the reader never took), 2 usage error, 130 a second stop signal before the poll under way was written.\n' +
+        'Commands:\n  socketwatch export template [--index-pattern <pattern>]   the Elasticsearch index template for its documents\n' +
         'Examples:\n  socketwatch --period 1s\n  socketwatch --once --format json | jq -r \'.events[].process.name\'\n' +
         "  socketwatch --events closed | jq -c 'select(.network.bytes > 1000000)'\n",
     )
@@ -74,8 +80,23 @@ function takesValue(program: Command, flag: string): boolean {
   return o !== undefined && (o.required || o.optional);
 }
 
+/** `socketwatch export template [--index-pattern <pattern>]`: the Elasticsearch index template, as `metricbeat export template`. */
+function exportCommand(args: readonly string[], io: ProgramIO): Invocation {
+  const [what, ...rest] = args;
+  if (what !== 'template') throw new UsageError(`socketwatch export ${what === undefined ? '' : `"${what}" `}is not something to export; expected: socketwatch export template [--index-pattern <pattern>]`);
+  let indexPattern = 'socketwatch-*';
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--index-pattern' && rest[i + 1] !== undefined && rest[i + 1] !== '') indexPattern = rest[++i]!;
+    else if (a.startsWith('--index-pattern=') && a.length > 16) indexPattern = a.slice(16);
+    else throw new UsageError(`socketwatch export template: unexpected "${a}"; expected --index-pattern <pattern>, like socketwatch-*`);
+  }
+  return { kind: 'print', text: `${JSON.stringify(indexTemplate({ indexPattern, version: io.version, ecsVersion: ECS_VERSION }), null, 2)}\n` };
+}
+
 /** Parses argv (without node and script). Throws UsageError with one line for anything wrong. */
 export function parseArgs(args: readonly string[], io: ProgramIO): Invocation {
+  if (args[0] === 'export') return exportCommand(args.slice(1), io);
   const program = buildProgram(io);
   try {
     program.parse([...args], { from: 'user' });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LiveCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
 import { sleep } from '../helpers/scenario.js';
+import { offCatalog } from '../helpers/catalog.js';
 
 interface Doc {
   event: { id: string; kind: string; action: string; type: string[] };
@@ -66,6 +67,8 @@ describe('documents as ECS tools read them', () => {
     expect(mine.length).toBeGreaterThan(7);
     expect(new Set(mine.map((d) => d.process?.entity_id)).size).toBe(1);
     expect(mine[0]?.process?.parent?.pid).toBeGreaterThan(0);
+    // Every field of every document, TCP and UDP, opened, closed and flows, as the index template maps it.
+    expect(cli.lines.filter((l) => l.startsWith('{"@timestamp"') && l.includes('"event":')).flatMap((l) => offCatalog(JSON.parse(l.replace(/,$/, ''))))).toEqual([]);
     // Sockets that were there at the start are the inventory: states, not openings.
     const first = all.filter((d) => d.event.action === 'socket_opened');
     expect(first.every((d) => d.event.kind === 'state' && d.event.type.includes('info'))).toBe(true);

@@ -14,6 +14,7 @@ import { BIN, LiveCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
 import { actions, ndjson, PYTHON, sleep, type Ev } from '../helpers/scenario.js';
 import { requireTool } from '../helpers/tools.js';
+import { offCatalog } from '../helpers/catalog.js';
 
 const CG = '/sys/fs/cgroup/unified';
 const PAIR = fileURLToPath(new URL('../scenarios/pair.py', import.meta.url));
@@ -301,6 +302,8 @@ describe('every network namespace', () => {
       expect(closed, s.role).toHaveLength(1);
       expect(closed[0]!.container?.name).toBe('shop-web');
     }
+    // Container and pod fields included, every field as the index template maps it.
+    expect(events(cli).flatMap((e) => offCatalog(e))).toEqual([]);
     expect(troubles(cli)).toEqual([]);
   });
 });
