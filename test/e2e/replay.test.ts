@@ -85,4 +85,18 @@ describe('socketwatch --replay (golden)', () => {
     expect([paced.code, polls(paced.stdout)]).toEqual([0, 20]);
     expect(Date.now() - t).toBeGreaterThanOrEqual(19 * 150);
   });
+
+  it("the README's example event is socketwatch's real output for this fixture", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /A real event:[\s\S]*?```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const shown = JSON.parse(block!.split('\n').map((l) => l.trim()).join('')) as Record<string, unknown>;
+    const r = await runCli([...HOST, '--once', '--format', 'ndjson']);
+    const real = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((d) => (d['system'] as { socket: { cookie: string } }).socket.cookie === (shown['system'] as { socket: { cookie: string } }).socket.cookie);
+    expect(real).toBeDefined();
+    // The same fields, and the same values but what the run and the machine make (time, ids, this host's facts).
+    const blank = (d: Record<string, unknown>): string => normalize(JSON.stringify(d)).replace(/"duration":0/, '');
+    expect(blank(shown)).toBe(blank(real!));
+  });
 });
+
