@@ -278,7 +278,8 @@ function docMeta(config: Config, warn: (message: string) => void): () => DocMeta
   const host = new HostFacts(resolve(config.procRoot, '..'), name);
   const dir = config.dataDir ?? defaultDataDir();
   const kept = agentId(dir);
-  if (!kept.kept) warn(`agent.id is this run's only: ${kept.why}; --data-dir names a directory to keep it in`);
+  // Said when the directory was asked for; the default one may simply not be there to use (a user without a home).
+  if (!kept.kept && config.dataDir !== undefined) warn(`agent.id is this run's only: ${kept.why}; --data-dir names a directory to keep it in`);
   const agent = { type: 'socketwatch' as const, version: packageVersion(), id: kept.id, ephemeral_id: randomUUID(), name };
   return () => ({ host: host.doc(), agent });
 }

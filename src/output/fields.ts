@@ -21,6 +21,10 @@ export interface Field {
 }
 
 const f = (path: string, type: FieldType, origin: FieldOrigin, text = false): Field => ({ path, type, origin, ...(text ? { text } : {}) });
+/** Keyword fields under one prefix. */
+const many = (type: FieldType) => (prefix: string, names: readonly string[], origin: FieldOrigin = 'ecs'): Field[] => names.map((n) => f(`${prefix}.${n}`, type, origin));
+const keywords = many('keyword');
+const longs = many('long');
 const endpoint = (side: string): Field[] => [
   f(`${side}.ip`, 'ip', 'ecs'),
   f(`${side}.port`, 'long', 'ecs'),
@@ -34,18 +38,11 @@ export const FIELDS: readonly Field[] = [
   f('ecs.version', 'keyword', 'ecs'),
   f('tags', 'keyword', 'ecs'),
   ...['type', 'version', 'id', 'ephemeral_id', 'name'].map((k) => f(`agent.${k}`, 'keyword', 'ecs')),
-  f('host.name', 'keyword', 'ecs'),
-  f('host.hostname', 'keyword', 'ecs'),
-  f('host.id', 'keyword', 'ecs'),
-  f('host.architecture', 'keyword', 'ecs'),
+  ...keywords('host', ['name', 'hostname', 'id', 'architecture']),
   f('host.ip', 'ip', 'ecs'),
   f('host.mac', 'keyword', 'ecs'),
-  f('host.os.type', 'keyword', 'ecs'),
-  f('host.os.kernel', 'keyword', 'ecs'),
-  f('host.os.platform', 'keyword', 'ecs'),
+  ...keywords('host.os', ['type', 'kernel', 'platform', 'version', 'family']),
   f('host.os.name', 'keyword', 'ecs', true),
-  f('host.os.version', 'keyword', 'ecs'),
-  f('host.os.family', 'keyword', 'ecs'),
   f('host.os.codename', 'keyword', 'beats'), // add_host_metadata writes it; not in ECS
   ...['dataset', 'module', 'kind', 'action', 'category', 'type', 'id', 'reason'].map((k) => f(`event.${k}`, 'keyword', 'ecs')),
   f('event.start', 'date', 'ecs'),
@@ -73,50 +70,25 @@ export const FIELDS: readonly Field[] = [
   f('process.start', 'date', 'ecs'),
   f('process.parent.pid', 'long', 'ecs'),
   f('process.parent.entity_id', 'keyword', 'ecs'),
-  f('user.id', 'keyword', 'ecs'),
+  ...keywords('user', ['id']),
   f('user.name', 'keyword', 'ecs', true),
   f('user.full_name', 'keyword', 'ecs', true),
-  f('group.id', 'keyword', 'ecs'),
-  f('group.name', 'keyword', 'ecs'),
+  ...keywords('group', ['id', 'name']),
   f('related.hosts', 'keyword', 'ecs'),
   f('related.ip', 'ip', 'ecs'),
   f('related.user', 'keyword', 'ecs'),
-  f('container.id', 'keyword', 'ecs'),
-  f('container.name', 'keyword', 'ecs'),
-  f('container.runtime', 'keyword', 'ecs'),
-  f('container.image.name', 'keyword', 'ecs'),
-  f('orchestrator.type', 'keyword', 'ecs'),
-  f('orchestrator.namespace', 'keyword', 'ecs'),
-  f('orchestrator.resource.type', 'keyword', 'ecs'),
-  f('orchestrator.resource.name', 'keyword', 'ecs'),
-  // Beats' add_kubernetes_metadata
-  f('kubernetes.pod.name', 'keyword', 'beats'),
-  f('kubernetes.pod.uid', 'keyword', 'beats'),
-  f('kubernetes.namespace', 'keyword', 'beats'),
-  f('kubernetes.container.name', 'keyword', 'beats'),
+  ...keywords('container', ['id', 'name', 'runtime', 'image.name']),
+  ...keywords('orchestrator', ['type', 'namespace', 'resource.type', 'resource.name']),
+  ...keywords('kubernetes', ['pod.name', 'pod.uid', 'namespace', 'container.name'], 'beats'), // Beats' add_kubernetes_metadata
   f('error.code', 'keyword', 'ecs'),
   f('error.message', 'match_only_text', 'ecs'),
   // Metricbeat's system/socket
-  f('system.socket.local.ip', 'ip', 'beats'),
-  f('system.socket.local.port', 'long', 'beats'),
-  f('system.socket.remote.ip', 'ip', 'beats'),
-  f('system.socket.remote.port', 'long', 'beats'),
-  f('system.socket.remote.host', 'keyword', 'beats'),
-  f('system.socket.remote.etld_plus_one', 'keyword', 'beats'),
-  f('system.socket.remote.host_error', 'keyword', 'beats'),
-  f('system.socket.process.cmdline', 'keyword', 'beats'),
+  ...many('ip')('system.socket', ['local.ip', 'remote.ip'], 'beats'),
+  ...longs('system.socket', ['local.port', 'remote.port'], 'beats'),
+  ...keywords('system.socket', ['remote.host', 'remote.etld_plus_one', 'remote.host_error', 'process.cmdline'], 'beats'),
   // socketwatch's own
-  f('system.socket.state', 'keyword', 'socketwatch'),
-  f('system.socket.inode', 'long', 'socketwatch'),
-  f('system.socket.cookie', 'keyword', 'socketwatch'),
-  f('system.socket.sensor_key', 'keyword', 'socketwatch'),
-  f('system.socket.netns.inode', 'long', 'socketwatch'),
-  f('system.socket.netns.name', 'keyword', 'socketwatch'),
-  f('system.socket.process.attribution', 'keyword', 'socketwatch'),
-  f('system.socket.process.pids', 'long', 'socketwatch'),
-  f('system.socket.rtt_us', 'long', 'socketwatch'),
-  f('system.socket.retransmits', 'long', 'socketwatch'),
-  f('system.socket.drops', 'long', 'socketwatch'),
+  ...keywords('system.socket', ['state', 'cookie', 'sensor_key', 'netns.name', 'process.attribution'], 'socketwatch'),
+  ...longs('system.socket', ['inode', 'netns.inode', 'process.pids', 'rtt_us', 'retransmits', 'drops'], 'socketwatch'),
 ];
 
 /** Metricbeat's template makes these aliases (and so never writes them): the same here, so its dashboards find them. */

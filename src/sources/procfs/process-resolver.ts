@@ -86,7 +86,7 @@ export class LocalProcessResolver implements ProcessResolver {
 
   constructor(fs: ProcFs, opts: LocalResolverOptions = {}) {
     this.#fs = fs;
-    this.#table = new ProcessTable(fs, opts.procRoot === undefined ? undefined : groupNames(join(opts.procRoot, '..', 'etc', 'group')));
+    this.#table = new ProcessTable(fs, groupNames(join(fs.root, '..', 'etc', 'group')));
     this.#opts = { splitFds: 10_000, splitPids: 2_000, threads: 2, scanWorkerUrl: SCAN_WORKER_URL, ...opts };
   }
 
