@@ -55,6 +55,44 @@ export function encodeInetDiagReqV2(req: InetDiagRequest): Buffer {
   return b;
 }
 
+/** One socket by its addresses: what encodeInetDiagLookup asks for. */
+export interface InetDiagLookup {
+  readonly protocol: number;
+  /** 4 or 16 bytes, network order (parseIP's). */
+  readonly local: Uint8Array;
+  readonly localPort: number;
+  readonly remote: Uint8Array;
+  readonly remotePort: number;
+  readonly seq: number;
+}
+
+/**
+ * nlmsghdr + struct inet_diag_req_v2 asking for the one socket with these
+ * addresses (no NLM_F_DUMP: the kernel answers with it, or an error such as
+ * ENOENT). The cookie is INET_DIAG_NOCOOKIE: any socket at these addresses.
+ * The id is written as a dump writes it, local end first, for TCP and UDP
+ * alike (udp_dump_one swaps the ends itself for its lookup, net/ipv4/udp_diag.c).
+ */
+export function encodeInetDiagLookup(req: InetDiagLookup): Buffer {
+  const b = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
+  b.writeUInt32LE(b.length, 0); // nlmsg_len
+  b.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4); // nlmsg_type
+  b.writeUInt16LE(NLM_F_REQUEST, 6); // nlmsg_flags
+  b.writeUInt32LE(req.seq >>> 0, 8); // nlmsg_seq
+  const v6 = req.local.length === 16;
+  b.writeUInt8(v6 ? AF_INET6 : AF_INET, 16); // sdiag_family
+  b.writeUInt8(req.protocol, 17); // sdiag_protocol
+  b.writeUInt32LE(0xffff_ffff, 20); // idiag_states: any
+  const id = 24; // struct inet_diag_sockid
+  b.writeUInt16BE(req.localPort, id + 0); // idiag_sport
+  b.writeUInt16BE(req.remotePort, id + 2); // idiag_dport
+  b.set(req.local, id + 4); // idiag_src
+  b.set(req.remote, id + 20); // idiag_dst
+  b.writeUInt32LE(0xffff_ffff, id + 40); // idiag_cookie: INET_DIAG_NOCOOKIE
+  b.writeUInt32LE(0xffff_ffff, id + 44);
+  return b;
+}
+
 /**
  * nlmsghdr + struct inet_diag_req (the original request, TCPDIAG_GETSOCK) for
  * a TCP dump of both families in one walk of the kernel's tables: the kernel

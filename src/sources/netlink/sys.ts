@@ -19,6 +19,9 @@ const closeFd = libc.func('int close(int fd)');
 const dup2Fd = libc.func('int dup2(int oldfd, int newfd)');
 const send = libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)');
 const setnsFd = libc.func('int setns(int fd, int nstype)');
+// struct sock_fprog { unsigned short len; struct sock_filter *filter; } (linux/filter.h)
+const SockFprog = koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'void *' });
+const attachFilter = libc.func('setsockopt', 'int', ['int', 'int', 'int', koffi.pointer(SockFprog), 'uint32_t']);
 
 // include/linux/socket.h, include/uapi/asm-generic/socket.h, include/uapi/linux/netlink.h
 const AF_NETLINK = 16;
@@ -34,6 +37,13 @@ const SK_MEMINFO_DROPS = 8;
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 const CLONE_NEWNET = 0x4000_0000;
+// linux/socket.h, linux/if_packet.h, linux/if_ether.h
+const AF_PACKET = 17;
+const SOCK_DGRAM = 2;
+const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
+const SO_ATTACH_FILTER = 26;
+const SOL_PACKET = 263;
+const PACKET_STATISTICS = 6;
 
 const ERRNO_NAMES = new Map(Object.entries(koffi.os.errno).map(([name, n]) => [n, name]));
 /** errno -> [name, text] as Node says them (libuv's: 'permission denied'). */
@@ -86,6 +96,46 @@ export function openNetlink(protocol: number, groups: readonly number[], rcvbuf:
     closeFd(fd);
     throw err;
   }
+}
+
+/**
+ * A non-blocking packet socket (AF_PACKET, SOCK_DGRAM: packets from their
+ * network header on) in the calling thread's network namespace, that sees
+ * every interface's packets there — those the classic BPF program `filter`
+ * (struct sock_filter[], bpf.ts) accepts, cut to the length it returns.
+ * Needs CAP_NET_RAW. The filter is attached before anything is read, and what
+ * arrived before it was attached is drained unread.
+ */
+export function openPacket(filter: Buffer, rcvbuf: number): { fd: number; granted: number } {
+  const fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, ETH_P_ALL_BE) as number;
+  if (fd < 0) fail('socket(AF_PACKET)');
+  try {
+    if ((attachFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: filter.length / 8, filter }, 16) as number) < 0) fail('setsockopt(SO_ATTACH_FILTER)');
+    if (rcvbuf > 0) {
+      const value = Buffer.alloc(4);
+      value.writeInt32LE(Math.min(rcvbuf, 0x3fff_ffff));
+      if ((setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, value, 4) as number) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, value, 4);
+    }
+    // Packets queued between socket() and the filter were not filtered.
+    const scratch = Buffer.alloc(1);
+    while (Number(recv(fd, scratch, 1, MSG_DONTWAIT)) >= 0);
+    packetStats(fd); // and counted: start from zero
+    return { fd, granted: intOption(fd, SO_RCVBUF) };
+  } catch (err) {
+    closeFd(fd);
+    throw err;
+  }
+}
+
+/**
+ * What a packet socket's filter accepted and what the kernel then dropped
+ * (its receive buffer was full) since the last call: PACKET_STATISTICS resets
+ * them when read. `packets` includes the drops.
+ */
+export function packetStats(fd: number): { packets: number; drops: number } {
+  const out = Buffer.alloc(8); // struct tpacket_stats { u32 tp_packets; u32 tp_drops; }
+  if ((getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, out, [8]) as number) < 0) fail('getsockopt(PACKET_STATISTICS)');
+  return { packets: out.readUInt32LE(0), drops: out.readUInt32LE(4) };
 }
 
 /** This thread's own network namespace, opened once: where inNetns comes back to. */
