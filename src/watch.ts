@@ -12,7 +12,7 @@ import { SocketTable } from './core/socket-table.js';
 import { newStateCounts, summaryOf, type StateCounts } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
-import type { Formatter, NamespaceSummary, PollMeta } from './output/formatter.js';
+import type { Formatter, NamespaceSummary, ObservedDnsStats, PollMeta } from './output/formatter.js';
 import { OutputQueue } from './output/queue.js';
 import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
@@ -44,6 +44,8 @@ export interface WatchDeps {
   readonly docMeta?: (() => DocMeta) | undefined;
   /** The host's network namespace: its sockets outside containers are the host's own. */
   readonly hostNetns?: number | undefined;
+  /** --observe-dns: its counts since the start, for each poll's meta. */
+  readonly observedDns?: (() => ObservedDnsStats) | undefined;
 }
 
 /** The namespaces a live source watches, and what finding them cost at the last poll. */
@@ -162,6 +164,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   let snapshotAt = -Infinity;
   let changedSinceSnapshot = true;
   let last = false; // stopping: this poll is the final one
+  /** When the previous poll's dump began: what is new now opened after it (CLOCK_MONOTONIC ms). */
+  let previousDumpMs = -Infinity;
 
   for (let seq = 1; ; seq++) {
     const startedAt = new Date();
@@ -221,7 +225,9 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       listeners,
       dnsDeadline: performance.now() + opts.dnsTimeoutMs,
       namespaces,
+      openedAfterMs: previousDumpMs,
     });
+    previousDumpMs = times.startMs;
     tracker.reattribute(outcome.updates);
     if (outcome.processFailure) deps.warn(`process lookup failed: ${outcome.processFailure}`);
     // Said only when a process we may not read may hide the process of a socket reported, and once per such process.
@@ -277,6 +283,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         durationMs: now - startedMs,
         processScan: outcome.scan,
         dns: outcome.dns,
+        observedDns: deps.observedDns?.(),
         notifications: deps.feed ? { ...deps.feed.stats, missed: tracker.counts.missed, late: tracker.counts.late, waiting: tracker.waiting, listening: deps.feed.healthy } : undefined,
         summary: summaryOf(diff.states),
         namespaces: namespaces && namespaces.size > 1 ? namespaceSummaries(namespaces, diff.byNetns, deps.enricher) : undefined,

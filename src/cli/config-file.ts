@@ -61,6 +61,13 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'socket.reverse_lookup.enabled': ['reverseLookup', 'boolean'],
   'socket.reverse_lookup.success_ttl': ['successTtl', 'duration'],
   'socket.reverse_lookup.failure_ttl': ['failureTtl', 'duration'],
+  'observe-dns': ['observeDns', 'boolean'],
+  'dns-snaplen': ['dnsSnaplen', 'count'],
+  // Auditbeat's socket dataset's names (reference/auditbeat-system-socket.txt)
+  'socket.dns.enabled': ['observeDns', 'boolean'],
+  'socket.dns.type': ['dnsType', 'string'],
+  'socket.dns.af_packet.interface': ['dnsInterface', 'string'],
+  'socket.dns.af_packet.snaplen': ['dnsSnaplen', 'count'],
 };
 /** Keys of a Metricbeat module entry that mean nothing here but are fine to find. */
 const MODULE_KEYS = new Set(['module', 'metricsets', 'enabled']);
@@ -107,6 +114,8 @@ export function readConfigFile(path: string): FileOptions {
   const out: FileOptions = {};
   // Metricbeat: a socket.reverse_lookup block without `enabled` turns it on.
   if (Object.keys(flat).some((k) => k.startsWith('socket.reverse_lookup.')) && !('socket.reverse_lookup.enabled' in flat)) out['reverseLookup'] = true;
+  // So does a socket.dns block (Auditbeat's default is on).
+  if (Object.keys(flat).some((k) => k.startsWith('socket.dns.')) && !('socket.dns.enabled' in flat)) out['observeDns'] = true;
   for (const [key, value] of Object.entries(flat)) {
     if (MODULE_KEYS.has(key)) continue;
     const spec = KEYS[key];

@@ -16,6 +16,10 @@ import { formatters } from '../output/registry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { flowIdFor } from '../core/flow-id.js';
 import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
+import type { DnsFeed } from '../sources/dns/dns-feed.js';
+import type { ObservedNames } from '../enrich/dns/observed-names.js';
+import type { ObservedDnsStats } from '../output/formatter.js';
+import { monotonicMs } from '../core/clock.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
 import { LocalProcessResolver } from '../sources/procfs/process-resolver.js';
@@ -53,6 +57,9 @@ const DUMP_READ_BYTES = 32_768;
  * wait to be read.
  */
 const DESTROY_BUFFER_BYTES = 32 * 1024 * 1024;
+/** --observe-dns: each namespace's packet socket buffer (a burst of ~1,000 answers), and DNS packets read per second at most. */
+const DNS_BUFFER_BYTES = 1024 * 1024;
+const DNS_PACKETS_PER_SECOND = 20_000;
 /**
  * Collections after a poll (runtime-gc.ts). A young-generation one after the
  * polls that have read this many bytes of dump datagrams since the last: every
@@ -313,6 +320,45 @@ async function startFeed(config: Config, warn: (message: string) => void, namesp
   return undefined;
 }
 
+/** --observe-dns: the DNS child and the names it feeds; undefined when off, or when it cannot watch (said once). */
+async function startDnsObserver(config: Config, warn: (message: string) => void, namespaces: NamespaceSource | undefined): Promise<{ feed: DnsFeed; names: ObservedNames } | undefined> {
+  if (!config.observeDns || namespaces === undefined) return undefined;
+  const [{ DnsFeed }, { ObservedNames }] = await Promise.all([import('../sources/dns/dns-feed.js'), import('../enrich/dns/observed-names.js')]);
+  // Kept past their TTL for two polls (at least 5 s): a connection first seen a poll later may have opened within it.
+  const names = new ObservedNames({ graceMs: Math.max(2 * config.periodMs, 5_000) });
+  let prunedAt = 0;
+  const hostRoot = resolve(config.procRoot, '..');
+  const feed = new DnsFeed({
+    netns: namespaces.own.inode,
+    snaplen: config.observeDns.snaplen,
+    rcvbuf: DNS_BUFFER_BYTES,
+    rate: DNS_PACKETS_PER_SECOND,
+    procRoot: config.procRoot,
+    cgroupRoot: cgroupRoot(config.procRoot, hostRoot),
+    onAnswers: (answers) => {
+      names.add(answers);
+      const now = performance.now();
+      if (now - prunedAt > 1_000) {
+        prunedAt = now;
+        names.prune(monotonicMs());
+      }
+    },
+    warn,
+  });
+  const started = await feed.start();
+  if (!started.ok) {
+    feed.close();
+    warn(`--observe-dns: DNS answers cannot be watched (${started.reason}); that needs CAP_NET_RAW (root). Connections are named by --reverse-lookup only, if it is on`);
+    return undefined;
+  }
+  const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
+  namespaces.onChange((added, removed) => {
+    feed.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));
+    feed.unwatch(removed.map((ns) => ns.inode));
+  });
+  return { feed, names };
+}
+
 /**
  * --output must go into a directory that exists (the temporary file is made
  * beside it) and that no other user may rearrange: one they may write to,
@@ -373,6 +419,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   // Loaded only when used: the public suffix list alone costs 60 ms and 10,000 objects.
   const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns, config.once);
   const feed = await startFeed(config, notices.say, namespaces);
+  const observer = await startDnsObserver(config, notices.say, namespaces);
   const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
@@ -392,7 +439,11 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
       {
         source,
         processes,
-        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces)),
+        enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces), observer?.names),
+        observedDns: observer && ((): ObservedDnsStats => {
+          const { names, feed: child } = observer;
+          return { ...child.stats, addresses: names.stats.addresses, forgotten: names.stats.evicted, named: names.stats.named, unnamed: names.stats.unnamed };
+        }),
         namespaces,
         hostNetns: namespaces && (hostNetns(config.procRoot) ?? namespaces.own.inode),
         docMeta: docMeta(config, notices.say),
@@ -431,7 +482,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
     return 0;
   } finally {
     // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
-    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => reverse?.close(), () => processes.close()];
+    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => reverse?.close(), () => processes.close()];
     for (const step of steps) {
       try {
         await step();

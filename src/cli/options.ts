@@ -28,6 +28,11 @@ export interface RawOptions {
   readonly dnsTimeout: string;
   readonly dnsServer?: string;
   readonly skipLocalLookups?: boolean;
+  readonly observeDns?: boolean;
+  readonly dnsSnaplen?: string;
+  /** Config file only (Auditbeat's socket.dns.type, socket.dns.af_packet.interface): checked, one value each is served. */
+  readonly dnsType?: string;
+  readonly dnsInterface?: string;
   readonly protocol: string;
   readonly events: string;
   readonly flowPeriod: string;
@@ -67,6 +72,8 @@ export interface Config {
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
   readonly dns: DnsConfig | undefined;
+  /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
+  readonly observeDns: { readonly snaplen: number } | undefined;
   readonly transports: readonly Transport[];
   readonly events: EventSelection;
   /** Interim flow reports this often; undefined: none (a negative --flow-period, or no flow events). */
@@ -238,6 +245,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     replay: raw.replay,
     record: raw.record,
     dns: dns && Object.freeze(dns),
+    observeDns: observeDns(raw),
     transports: Object.freeze(transports),
     events,
     flowPeriodMs: flowPeriod(raw, ctx, events),
@@ -255,6 +263,25 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     lockTtlMs: raw.lockTtl === undefined ? undefined : duration('--lock-ttl', raw.lockTtl, 1, MAX_PERIOD_MS, 'a duration like 10m or 1h'),
     paced: raw.replay === undefined || ctx.explicit.has('period'),
   });
+}
+
+/** Auditbeat's snaplen is 1024; answers with EDNS reach 1232 to 4096 bytes, and a cut one names nothing. */
+const DEFAULT_DNS_SNAPLEN = 4096;
+
+function observeDns(raw: RawOptions): Config['observeDns'] {
+  if (!raw.observeDns) {
+    const given = raw.dnsSnaplen !== undefined ? '--dns-snaplen' : raw.dnsType !== undefined ? 'socket.dns.type' : raw.dnsInterface !== undefined ? 'socket.dns.af_packet.interface' : undefined;
+    if (given) throw new UsageError(`${given} has no effect without --observe-dns (socket.dns.enabled)`);
+    return undefined;
+  }
+  if (raw.replay !== undefined) throw new UsageError('--observe-dns cannot be used with --replay: a recording holds dumps, not DNS answers');
+  if (raw.once) throw new UsageError('--observe-dns has no effect with --once: it names connections by the answers it sees while it runs');
+  if (raw.dnsType !== undefined && raw.dnsType !== 'af_packet') throw new UsageError(`socket.dns.type "${raw.dnsType}" is not served; expected af_packet (a packet socket in each watched network namespace)`);
+  if (raw.dnsInterface !== undefined && raw.dnsInterface !== 'any') {
+    throw new UsageError(`socket.dns.af_packet.interface "${raw.dnsInterface}" is not served; expected any (every interface of every watched network namespace: a container's answers arrive on its own)`);
+  }
+  const snaplen = raw.dnsSnaplen === undefined ? DEFAULT_DNS_SNAPLEN : count('--dns-snaplen', raw.dnsSnaplen, 512, 65_535, 'a number of bytes from 512 to 65535, like 4096');
+  return Object.freeze({ snaplen });
 }
 
 function count(flag: string, text: string, min: number, max: number, expected: string): number {

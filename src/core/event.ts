@@ -59,6 +59,10 @@ export interface RemoteDoc {
   host?: string;
   etld_plus_one?: string;
   host_error?: string;
+  /** Where destination.domain (source.domain for ingress) came from: an observed DNS answer, or the PTR record. */
+  domain_source?: 'dns' | 'ptr';
+  /** The observed answer's: how sure it is this connection's, and the CNAMEs it went through. */
+  dns?: { match: string; cname?: string[] };
 }
 
 export type EventAction = 'socket_opened' | 'socket_closed' | 'network_flow';
@@ -255,7 +259,9 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
 
   // Endpoints placed by direction, as Metricbeat does; each its own object (counters differ per side).
   const localEnd = (): EndpointDoc => ({ ...local });
-  const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, ...(aborted ? {} : { port: s.remotePort }), ...(host ? { domain: host.host } : {}) });
+  // The remote end's domain: the name it was dialled as (an observed DNS answer), else its PTR record's.
+  const domain = e.dialled?.name ?? host?.host;
+  const remoteEnd = (): EndpointDoc => ({ ip: s.remoteIp, ...(aborted ? {} : { port: s.remotePort }), ...(domain !== undefined ? { domain } : {}) });
   // client/server (ECS, as Auditbeat): the end that connected and the one it connected to — the same ends.
   switch (e.direction) {
     case 'listening':
@@ -287,6 +293,17 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
       doc.related = { hosts: [host.host] };
     } else if (e.remoteHost && 'error' in e.remoteHost) {
       remote.host_error = e.remoteHost.error;
+    }
+    const dialled = e.dialled;
+    if (dialled) {
+      // The name asked for wins the domain and its eTLD+1; the PTR name stays in remote.host.
+      if (dialled.etldPlusOne) remote.etld_plus_one = dialled.etldPlusOne;
+      else delete remote.etld_plus_one;
+      remote.domain_source = 'dns';
+      remote.dns = dialled.chain.length > 0 ? { match: dialled.match, cname: [...dialled.chain] } : { match: dialled.match };
+      doc.related = { hosts: host && host.host !== dialled.name ? [dialled.name, host.host] : [dialled.name] };
+    } else if (host) {
+      remote.domain_source = 'ptr';
     }
     doc.system.socket.remote = remote;
     const id = aborted ? undefined : communityId({ srcIp: s.localIp, srcPort: s.localPort, dstIp: s.remoteIp, dstPort: s.remotePort, protocol: IANA[s.transport] });

@@ -247,4 +247,19 @@ export interface EnrichedSocket {
   readonly remoteHost?: HostResult | undefined;
   /** Its namespace and container; undefined when not known (a recording). */
   readonly placement?: Placement | undefined;
+  /** The name its remote address was asked for in DNS, when an observed answer gave it (--observe-dns). */
+  readonly dialled?: DialledName | undefined;
+}
+
+/** How sure a dialled name is to be the connection's: asked by its own process, by its user in its cgroup, or in its namespace. */
+export type NameMatch = 'process' | 'cgroup' | 'namespace';
+
+/** A name a DNS answer gave the remote address for (enrich/dns/observed-names.ts). */
+export interface DialledName {
+  /** The name asked for (the first of the CNAME chain), lower case. */
+  readonly name: string;
+  readonly etldPlusOne: string | undefined;
+  /** The CNAMEs the answer went through to the address, in order. */
+  readonly chain: readonly string[];
+  readonly match: NameMatch;
 }

@@ -5,6 +5,7 @@
 import type { Listener, ListenerTable } from '../core/listeners.js';
 import type {
   ContainerInfo,
+  DialledName,
   Direction,
   EnrichedSocket,
   EnrichmentError,
@@ -22,6 +23,7 @@ import { enriched } from '../core/enriched.js';
 import type { LookupStats, ReverseLookup } from './dns/reverse-lookup.js';
 import { acceptQueueReason, isMinisock, noInodeReason, notFoundReason, unseenReason, waitsForAccept } from './reasons.js';
 import type { UserDirectory } from './users.js';
+import type { ObservedNames } from './dns/observed-names.js';
 import type { NamespaceFacts, Placer } from './containers/placer.js';
 
 export interface EnrichInput {
@@ -40,12 +42,14 @@ export interface EnrichInput {
   readonly dnsDeadline: number;
   /** The namespaces watched now (for each socket's placement). */
   readonly namespaces?: ReadonlyMap<number, NamespaceFacts> | undefined;
+  /** CLOCK_MONOTONIC ms: the earliest the new sockets can have opened (the previous poll's dump); a DNS answer must have held then. */
+  readonly openedAfterMs?: number | undefined;
 }
 
 const NO_NAMESPACES: ReadonlyMap<number, NamespaceFacts> = new Map();
 
-/** enriched()'s arguments but the placement, which #made adds. */
-type Facts = Required<Parameters<typeof enriched>> extends [...infer F, unknown] ? F : never;
+/** enriched()'s arguments but the placement and the dialled name, which #made adds. */
+type Facts = Required<Parameters<typeof enriched>> extends [...infer F, unknown, unknown] ? F : never;
 
 /** A live socket whose holder is now known better. */
 export interface ProcessUpdate {
@@ -83,12 +87,16 @@ export class SocketEnricher {
   #ownNetns: string | undefined;
 
   readonly #placer: Placer | undefined;
+  readonly #observed: ObservedNames | undefined;
+  /** This poll's: the earliest its new sockets can have opened (the previous poll's dump). */
+  #openedAfterMs = -Infinity;
 
-  constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup, placer?: Placer) {
+  constructor(processes: ProcessResolver, users: UserDirectory, dns?: ReverseLookup, placer?: Placer, observed?: ObservedNames) {
     this.#processes = processes;
     this.#users = users;
     this.#dns = dns;
     this.#placer = placer;
+    this.#observed = observed;
   }
 
   /** The container a namespace belongs to (its processes'), if any. */
@@ -98,8 +106,14 @@ export class SocketEnricher {
 
   /** Every EnrichedSocket of this class, with where it lives (its holder's cgroup, when its own is not known). */
   #made(...facts: Facts): EnrichedSocket {
-    const [socket, , , , process, pool] = facts;
-    return enriched(...facts, this.#placer?.place(socket, process?.pid ?? pool?.pids[0]));
+    const [socket, direction, , , process, pool] = facts;
+    return enriched(...facts, this.#placer?.place(socket, process?.pid ?? pool?.pids[0]), this.#dialledName(socket, direction, process?.pid));
+  }
+
+  /** The name an observed DNS answer gave the remote address, for this holder (--observe-dns). */
+  #dialledName(socket: SocketRecord, direction: Direction, pid: number | undefined): DialledName | undefined {
+    if (!this.#observed || direction === 'listening') return undefined;
+    return this.#observed.lookup({ netns: socket.netns, ip: socket.remoteIp, pid, uid: isMinisock(socket) ? undefined : socket.uid, cgroupId: socket.cgroupId, fromMs: this.#openedAfterMs });
   }
 
   /**
@@ -117,6 +131,7 @@ export class SocketEnricher {
 
   async enrich(input: EnrichInput): Promise<EnrichOutcome> {
     const { opened, closed, released, adopted, destroyed, listeners } = input;
+    this.#openedAfterMs = input.openedAfterMs ?? -Infinity;
     this.#placer?.begin(input.namespaces ?? NO_NAMESPACES);
     for (const s of closed) {
       if (s.inode === 0) continue;

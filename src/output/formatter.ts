@@ -26,6 +26,8 @@ export interface PollMeta {
   readonly dns: LookupStats | undefined;
   /** Destroy notifications since start; undefined without them. */
   readonly notifications: NotificationStats | undefined;
+  /** --observe-dns since start; undefined without it. */
+  readonly observedDns?: ObservedDnsStats | undefined;
   /** Every socket of the dump, counted as Metricbeat's socket_summary does. */
   readonly summary: SocketSummary;
   /** The same for each network namespace watched, when there is more than one. */
@@ -58,6 +60,41 @@ export interface OutputStats {
   readonly waiting: number;
   /** This poll's events dropped because the output did not keep up (output/queue.ts), by kind. */
   readonly dropped: { readonly flow: number; readonly opened: number; readonly closed: number };
+}
+
+/** What observing DNS has read, matched, refused and shed since the start (poll.observed_dns). */
+export interface ObservedDnsStats {
+  /** DNS packets read (queries and answers the kernel filter passed). */
+  readonly packets: number;
+  readonly queries: number;
+  /** Answers matched to a query. */
+  readonly answers: number;
+  /** Answers to no query seen: forged, stray, or asked before socketwatch watched. */
+  readonly unmatched: number;
+  readonly malformed: number;
+  /** Names refused: control characters, escape sequences, bytes that are not ASCII. */
+  readonly hostile: number;
+  /** Captures cut short (snap length, TCP gaps): they name nothing. */
+  readonly truncated: number;
+  /** Queries forgotten unanswered to stay within the bound. */
+  readonly evicted: number;
+  /** Packets the kernel dropped: a buffer was full (a flood past the rate bound). */
+  readonly dropped: number;
+  /** Seconds in which reading paused at the rate bound. */
+  readonly paused: number;
+  /** Queries whose process was not searched for (over the budget, or a crowded cgroup). */
+  readonly unsearched: number;
+  /** Times the observer died and was started again. */
+  readonly restarts: number;
+  /** It watches now. */
+  readonly watching: boolean;
+  /** Addresses with a name held now. */
+  readonly addresses: number;
+  /** Addresses forgotten before their TTL ran out, to stay within the bound. */
+  readonly forgotten: number;
+  /** New connections named by an answer, and not. */
+  readonly named: number;
+  readonly unnamed: number;
 }
 
 export interface NotificationStats {

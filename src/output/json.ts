@@ -27,6 +27,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
       ...(meta.netns ? { netns: { watched: meta.netns.watched, quiet: meta.netns.quiet, discover_ms: ms(meta.netns.discoverMs) } } : {}),
       ...(meta.dns ? { dns: { ...meta.dns } } : {}),
       ...(meta.notifications ? { notifications: { ...meta.notifications } } : {}),
+      ...(meta.observedDns ? { observed_dns: { ...meta.observedDns } } : {}),
       ...(meta.output ? { output: { waiting: meta.output.waiting, dropped: { ...meta.output.dropped } } } : {}),
       ...(meta.snapshot === undefined ? {} : { snapshot: { sockets: meta.snapshot } }),
     },

@@ -226,10 +226,21 @@ export function drops(fd: number): number {
  * poll on the raw fd). `keepAlive` false: the watch alone does not keep the
  * process running.
  */
-export function watchReadable(fd: number, onReadable: () => void, keepAlive = true): { close(): void } {
+export function watchReadable(fd: number, onReadable: () => void, keepAlive = true): ReadableWatch {
   const handle = koffi.node.poll(fd, { readable: true }, () => onReadable());
   if (!keepAlive) handle.unref();
-  return { close: () => handle.close() };
+  return {
+    close: () => handle.close(),
+    pause: () => handle.stop(),
+    resume: () => handle.start({ readable: true }, () => onReadable()),
+  };
+}
+
+/** A watch on an fd: closed for good, or paused (the kernel keeps queueing, up to the socket's buffer) and resumed. */
+export interface ReadableWatch {
+  close(): void;
+  pause(): void;
+  resume(): void;
 }
 
 export function close(fd: number): void {
