@@ -62,7 +62,7 @@ export interface RemoteDoc {
   /** Where destination.domain (source.domain for ingress) came from: an observed DNS answer, or the PTR record. */
   domain_source?: 'dns' | 'ptr';
   /** The observed answer's: how sure it is this connection's, and the CNAMEs it went through. */
-  dns?: { match: string; cname?: string[] };
+  dns?: { match: string; cname?: string[]; candidates?: string[] };
 }
 
 export type EventAction = 'socket_opened' | 'socket_closed' | 'network_flow';
@@ -295,13 +295,18 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
       remote.host_error = e.remoteHost.error;
     }
     const dialled = e.dialled;
-    if (dialled) {
+    if (dialled?.name !== undefined) {
       // The name asked for wins the domain and its eTLD+1; the PTR name stays in remote.host.
       if (dialled.etldPlusOne) remote.etld_plus_one = dialled.etldPlusOne;
       else delete remote.etld_plus_one;
       remote.domain_source = 'dns';
       remote.dns = dialled.chain.length > 0 ? { match: dialled.match, cname: [...dialled.chain] } : { match: dialled.match };
       doc.related = { hosts: host && host.host !== dialled.name ? [dialled.name, host.host] : [dialled.name] };
+    } else if (dialled?.candidates) {
+      // Answers disagree and their askers cannot be told apart: every name, none as the domain.
+      remote.dns = { match: dialled.match, candidates: [...dialled.candidates] };
+      doc.related = { hosts: [...new Set([...dialled.candidates, ...(host ? [host.host] : [])])] };
+      if (host) remote.domain_source = 'ptr';
     } else if (host) {
       remote.domain_source = 'ptr';
     }

@@ -256,10 +256,12 @@ export type NameMatch = 'process' | 'cgroup' | 'namespace';
 
 /** A name a DNS answer gave the remote address for (enrich/dns/observed-names.ts). */
 export interface DialledName {
-  /** The name asked for (the first of the CNAME chain), lower case. */
-  readonly name: string;
+  /** The name asked for (the first of the CNAME chain), lower case; undefined when answers disagree (`candidates`). */
+  readonly name: string | undefined;
   readonly etldPlusOne: string | undefined;
   /** The CNAMEs the answer went through to the address, in order. */
   readonly chain: readonly string[];
   readonly match: NameMatch;
+  /** Answers to processes that cannot be told apart gave the address different names: all of them, and none is chosen. */
+  readonly candidates?: readonly string[];
 }

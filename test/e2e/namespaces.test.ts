@@ -3,7 +3,7 @@
 // each runtime names them, a host root laid out as the runtimes keep their
 // state, and a real podman container — each compared with what was really there.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,9 @@ import { BIN, LiveCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
 import { actions, ndjson, PYTHON, sleep, type Ev } from '../helpers/scenario.js';
 import { requireTool } from '../helpers/tools.js';
+import { CG, cgroup as makeCgroup, startIn as startInGroup } from '../helpers/cgroups.js';
 import { offCatalog } from '../helpers/catalog.js';
 
-const CG = '/sys/fs/cgroup/unified';
 const PAIR = fileURLToPath(new URL('../scenarios/pair.py', import.meta.url));
 const CHURN = fileURLToPath(new URL('../../scripts/load/churn.mjs', import.meta.url));
 
@@ -76,33 +76,8 @@ function heldNamespaces(pid: number): number[] {
 }
 const readFileText = (p: string): string => readFileSync(p, 'latin1');
 
-/** A cgroup-v2 group made for the test (each level), removed after it (its processes killed first). */
-function cgroup(path: string): string {
-  mkdirSync(join(CG, path), { recursive: true });
-  cleanup.push(() => {
-    const levels = path.split('/').map((_, i, all) => all.slice(0, i + 1).join('/')).reverse();
-    for (const level of levels) {
-      const dir = join(CG, level);
-      for (let i = 0; i < 50; i++) {
-        try {
-          for (const pid of readFileText(join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
-          rmdirSync(dir);
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-          spawnSync('sleep', ['0.05']);
-        }
-      }
-    }
-  });
-  return path;
-}
-/** A process started in a cgroup (joined before it enters the namespace: `ip netns exec` remounts /sys), then in the namespace. */
-function startIn(group: string, ns: Netns, cmd: string, args: readonly string[]): ChildProcess {
-  const child = spawn('sh', ['-c', `echo $$ > ${join(CG, group)}/cgroup.procs && exec ip netns exec ${ns.name} "$@"`, 'sh', cmd, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  cleanup.push(() => child.kill('SIGKILL'));
-  return child;
-}
+const cgroup = (path: string): string => makeCgroup(path, cleanup);
+const startIn = (group: string, ns: Netns, cmd: string, args: readonly string[]): ChildProcess => startInGroup(group, ns, cmd, args, cleanup);
 
 interface PairTruth {
   pid: number;

@@ -35,9 +35,13 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** dnsmasq in `netns` (or in this namespace when none is given). */
-export async function startDnsmasq(ptr: Record<string, string>, netns?: Netns): Promise<Dnsmasq> {
-  const port = netns ? 5353 : await freeUdpPort();
+/**
+ * dnsmasq in `netns` (or in this namespace when none is given). `port`: where
+ * it answers (default 5353 in a namespace); `records`: more of its config
+ * lines (address=, host-record=, cname=, local-ttl=).
+ */
+export async function startDnsmasq(ptr: Record<string, string>, netns?: Netns, opts: { port?: number; records?: readonly string[] } = {}): Promise<Dnsmasq> {
+  const port = opts.port ?? (netns ? 5353 : await freeUdpPort());
   const dir = mkdtempSync(join(tmpdir(), 'socketwatch-dnsmasq-'));
   const conf = join(dir, 'dnsmasq.conf');
   writeFileSync(
@@ -48,6 +52,7 @@ export async function startDnsmasq(ptr: Record<string, string>, netns?: Netns): 
       'local=/127.in-addr.arpa/',
       'log-queries', 'log-facility=-', 'cache-size=0',
       ...Object.entries(ptr).map(([ip, name]) => `ptr-record=${reverseName(ip)},${name}`),
+      ...(opts.records ?? []),
       '',
     ].join('\n'),
   );

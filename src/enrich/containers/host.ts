@@ -1,7 +1,7 @@
 // The real file system's side of containers: the cgroup-v2 hierarchy, each
 // process's cgroup, and the runtimes' state files — all under the host root
 // that --proc-root implies (/ for /proc, /hostfs for /hostfs/proc).
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupSource } from './directory.js';
 import type { StateFs } from './state.js';
@@ -23,7 +23,10 @@ export function cgroupRoot(procRoot: string, hostRoot: string): string | undefin
       const [left, right] = line.split(' - ');
       if (!right?.startsWith('cgroup2 ')) continue;
       const mountPoint = left?.split(' ')[4]?.replace(/\\040/g, ' ');
-      if (mountPoint) return join(hostRoot, mountPoint);
+      if (!mountPoint) continue;
+      // Where it is, else through init's root: a mount namespace of our own (`ip netns exec` mounts a fresh /sys) may not have it.
+      for (const at of [join(hostRoot, mountPoint), join(procRoot, '1', 'root', mountPoint)]) if (existsSync(join(at, 'cgroup.procs'))) return at;
+      return join(hostRoot, mountPoint);
     }
   }
   return undefined;

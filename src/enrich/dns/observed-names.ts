@@ -51,6 +51,8 @@ export interface ObservedNamesOptions {
   readonly graceMs: number;
 }
 
+/** The levels of a match, surest first. */
+const LEVELS: readonly NameMatch[] = ['process', 'cgroup', 'namespace'];
 /** Names per address at most: different askers, different names. */
 const PER_ADDRESS = 8;
 
@@ -87,27 +89,26 @@ export class ObservedNames {
     this.stats.addresses = this.#byAddress.size;
   }
 
-  /** The name this connection was most likely dialled as; undefined when no answer gave its address. */
+  /**
+   * The name this connection was dialled as; undefined when no answer gave
+   * its address. Its own process's newest answer if it asked; else the name
+   * answered in its cgroup (to its user), else in its namespace — only when
+   * all such answers agree: different names for one address from processes
+   * that cannot be told apart are `candidates`, never a guess.
+   */
   lookup(q: NameQuery): DialledName | undefined {
-    const list = this.#byAddress.get(`${q.netns}|${q.ip}`);
-    let best: Entry | undefined;
-    let bestMatch: NameMatch | undefined;
-    const rank = { process: 3, cgroup: 2, namespace: 1 } as const;
-    for (const e of list ?? []) {
-      if (e.expiresMs < q.fromMs) continue; // ran out before the connection could have opened
-      const match = matchOf(e, q);
-      if (match === undefined) continue;
-      if (!best || rank[match] > rank[bestMatch!] || (match === bestMatch && e.atMs > best.atMs)) {
-        best = e;
-        bestMatch = match;
-      }
+    const live = (this.#byAddress.get(`${q.netns}|${q.ip}`) ?? []).filter((e) => e.expiresMs >= q.fromMs); // else it ran out before the connection could have opened
+    for (const level of LEVELS) {
+      const at = live.filter((e) => matchOf(e, q) === level);
+      if (at.length === 0) continue;
+      const newest = at.reduce((a, b) => (b.atMs > a.atMs ? b : a));
+      const names = [...new Set(at.map((e) => e.name))];
+      this.stats.named++;
+      if (level === 'process' || names.length === 1) return { name: newest.name, etldPlusOne: etldPlusOne(newest.name), chain: newest.chain, match: level };
+      return { name: undefined, etldPlusOne: undefined, chain: [], match: level, candidates: names.sort() };
     }
-    if (!best || !bestMatch) {
-      this.stats.unnamed++;
-      return undefined;
-    }
-    this.stats.named++;
-    return { name: best.name, etldPlusOne: etldPlusOne(best.name), chain: best.chain, match: bestMatch };
+    this.stats.unnamed++;
+    return undefined;
   }
 
   /** Forgets answers past their TTL and the grace. */
@@ -122,7 +123,7 @@ export class ObservedNames {
 }
 
 /** How an answer relates to the holder of the connection to be named. */
-function matchOf(e: Entry, q: NameQuery): NameMatch | undefined {
+function matchOf(e: Entry, q: NameQuery): NameMatch {
   if (e.pid !== undefined && q.pid !== undefined && e.pid === q.pid) return 'process';
   // Another process, both known: it asked, not this one — still this namespace's name for the address.
   const otherProcess = e.pid !== undefined && q.pid !== undefined;

@@ -10,6 +10,7 @@
 // (PACKET_STATISTICS). Protocol: dns-protocol.ts.
 //   node dns-child.js <JSON ChildOptions>
 import { createInterface } from 'node:readline';
+import dnsPacket from 'dns-packet';
 import { monotonicMs } from '../../core/clock.js';
 import { parseIP } from '../../core/ip.js';
 import { cgroupSource } from '../../enrich/containers/host.js';
@@ -35,6 +36,8 @@ export interface ChildOptions {
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
 const STATS_MS = 1_000;
+/** Measured with glibc clients asking a local dnsmasq: at 0, 6 to 11 queries in 40 had their socket named; at -15, 37 to 40. */
+const NICE = -15;
 const kind = (k: number): Parameters<typeof frame>[0] => k as Parameters<typeof frame>[0];
 
 process.stdout.on('error', () => process.exit(0)); // the parent is gone
@@ -76,6 +79,8 @@ try {
       if (reply.readUInt32LE(8) !== seq - 1) continue; // a reply to a lookup that came too late
       try {
         const s = decodeInetDiagMsg(reply, 16, Math.min(len, reply.readUInt32LE(0)));
+        // The asking socket, not the server's (a lookup written the wrong way round finds that).
+        if (s.localPort !== seg.srcPort || s.remotePort !== seg.dstPort) return undefined;
         return { inode: s.inode, uid: s.uid, cgroupId: s.cgroupId };
       } catch {
         return undefined;
@@ -158,6 +163,18 @@ try {
     if (pausedNow) space.watch.pause();
     spaces.set(netns, space);
   };
+  /** A query and its answer through the whole path, 200 times, so the first real ones run compiled code: the race is won in well under a millisecond or lost. */
+  const warmUp = (space: Space): void => {
+    const question = { type: 'A' as const, name: 'warm-up.invalid' };
+    const query = dnsPacket.encode({ type: 'query', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [question] });
+    const answer = dnsPacket.encode({ type: 'response', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [question], answers: [{ ...question, ttl: 1, data: '192.0.2.1' }] });
+    const observer = new DnsObserver({ identify: (seg) => querySocket(space, seg) });
+    for (let i = 0; i < 200; i++) {
+      observer.packet(udp4(query, 40_000, 53), 0);
+      observer.packet(udp4(answer, 53, 40_000), 0);
+    }
+  };
+
   const unwatch = (netns: number): void => {
     const space = spaces.get(netns);
     if (!space) return;
@@ -171,6 +188,10 @@ try {
   };
 
   watch(opts.own, undefined);
+  warmUp(spaces.get(opts.own)!);
+  // The race to name a query's socket before it closes (glibc closes it as soon as the answer is read) is won far
+  // more often ahead of the asker in the run queue: root may ask it (CAP_SYS_NICE); the rate bound caps what it costs.
+  sys.setNice(NICE);
   createInterface({ input: process.stdin })
     .on('line', (line) => {
       const [verb, inodeText, ...rest] = line.split(' ');
@@ -196,3 +217,19 @@ try {
   process.stdin.destroy();
 }
 
+
+/** An IPv4/UDP packet from 127.0.0.1:sport to 127.0.0.1:dport around `payload` (checksums left 0: nothing checks them here). */
+function udp4(payload: Buffer, sport: number, dport: number): Buffer {
+  const p = Buffer.alloc(28 + payload.length);
+  p[0] = 0x45; // version 4, 5 words of header
+  p.writeUInt16BE(p.length, 2);
+  p[8] = 64; // TTL
+  p[9] = 17; // UDP
+  p.set([127, 0, 0, 1], 12);
+  p.set([127, 0, 0, 1], 16);
+  p.writeUInt16BE(sport, 20);
+  p.writeUInt16BE(dport, 22);
+  p.writeUInt16BE(8 + payload.length, 24);
+  payload.copy(p, 28);
+  return p;
+}

@@ -103,6 +103,8 @@ export class DnsObserver {
   }
 
   #query(seg: Segment, message: Buffer, atMs: number): void {
+    // Who asked, first: the asking socket may close as soon as its answer comes, and the answer is on its way.
+    const asker = this.#identify?.(seg);
     const q = readQuery(message);
     if ('error' in q) {
       if (q.error === 'hostile') this.counts.hostile++;
@@ -112,7 +114,7 @@ export class DnsObserver {
     this.counts.queries++;
     const key = pendingKey(seg.transport, seg.srcIp, seg.srcPort, seg.dstIp, q.ok.id);
     this.#forget(atMs);
-    this.#pending.set(key, { name: q.ok.name, type: q.ok.type, atMs, asker: this.#identify?.(seg) });
+    this.#pending.set(key, { name: q.ok.name, type: q.ok.type, atMs, asker });
   }
 
   #answer(seg: Segment, message: Buffer, atMs: number): Observation | undefined {

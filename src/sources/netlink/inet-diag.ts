@@ -69,9 +69,8 @@ export interface InetDiagLookup {
 /**
  * nlmsghdr + struct inet_diag_req_v2 asking for the one socket with these
  * addresses (no NLM_F_DUMP: the kernel answers with it, or an error such as
- * ENOENT). The cookie is INET_DIAG_NOCOOKIE: any socket at these addresses.
- * The id is written as a dump writes it, local end first, for TCP and UDP
- * alike (udp_dump_one swaps the ends itself for its lookup, net/ipv4/udp_diag.c).
+ * ENOENT). The cookie is INET_DIAG_NOCOOKIE: any socket at these addresses;
+ * the caller checks the reply is the socket it meant (its local port).
  */
 export function encodeInetDiagLookup(req: InetDiagLookup): Buffer {
   const b = Buffer.alloc(NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN);
@@ -83,11 +82,16 @@ export function encodeInetDiagLookup(req: InetDiagLookup): Buffer {
   b.writeUInt8(v6 ? AF_INET6 : AF_INET, 16); // sdiag_family
   b.writeUInt8(req.protocol, 17); // sdiag_protocol
   b.writeUInt32LE(0xffff_ffff, 20); // idiag_states: any
+  // UDP finds its socket as the receiver of a datagram from idiag_src:sport to idiag_dst:dport: the remote end
+  // goes first ("src and dst are swapped for historical reasons", udp_dump_one in net/ipv4/udp_diag.c) — written
+  // the other way it finds the server's socket. TCP takes the ends as a dump writes them.
+  const udp = req.protocol === IPPROTO_UDP;
+  const [src, sport, dst, dport] = udp ? [req.remote, req.remotePort, req.local, req.localPort] : [req.local, req.localPort, req.remote, req.remotePort];
   const id = 24; // struct inet_diag_sockid
-  b.writeUInt16BE(req.localPort, id + 0); // idiag_sport
-  b.writeUInt16BE(req.remotePort, id + 2); // idiag_dport
-  b.set(req.local, id + 4); // idiag_src
-  b.set(req.remote, id + 20); // idiag_dst
+  b.writeUInt16BE(sport, id + 0); // idiag_sport
+  b.writeUInt16BE(dport, id + 2); // idiag_dport
+  b.set(src, id + 4); // idiag_src
+  b.set(dst, id + 20); // idiag_dst
   b.writeUInt32LE(0xffff_ffff, id + 40); // idiag_cookie: INET_DIAG_NOCOOKIE
   b.writeUInt32LE(0xffff_ffff, id + 44);
   return b;

@@ -19,6 +19,7 @@ const closeFd = libc.func('int close(int fd)');
 const dup2Fd = libc.func('int dup2(int oldfd, int newfd)');
 const send = libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)');
 const setnsFd = libc.func('int setns(int fd, int nstype)');
+const setpriorityFn = libc.func('int setpriority(int which, uint32_t who, int prio)');
 // struct sock_fprog { unsigned short len; struct sock_filter *filter; } (linux/filter.h)
 const SockFprog = koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'void *' });
 const attachFilter = libc.func('setsockopt', 'int', ['int', 'int', 'int', koffi.pointer(SockFprog), 'uint32_t']);
@@ -241,6 +242,14 @@ export interface ReadableWatch {
   close(): void;
   pause(): void;
   resume(): void;
+}
+
+/**
+ * This process's nice value (PRIO_PROCESS): below 0 needs CAP_SYS_NICE.
+ * False when refused.
+ */
+export function setNice(value: number): boolean {
+  return (setpriorityFn(0, 0, value) as number) === 0;
 }
 
 export function close(fd: number): void {

@@ -15,9 +15,10 @@
 //   tier 2: every process listed again, reading only fd numbers not seen
 //           before or whose socket closed (a probe misses an fd placed with
 //           dup2 or F_DUPFD, or on a number freed by an untracked file);
-//   tier 3: every process, re-reading also non-socket fds and fds whose
-//           socket another process was credited with — the cases where an fd
-//           number was reused without the count changing.
+//   tier 3: every process, re-reading also non-socket fds, fds whose
+//           socket another process was credited with, and fds of sockets not
+//           known alive (UNIX, or UDP while TCP is watched) — the cases where
+//           an fd number was reused without the count changing.
 // Each tier runs to completion, so every holder of a socket is seen and the
 // choice among several holders does not depend on scan order.
 import type { ProcessInfo } from '../../core/model.js';
@@ -607,7 +608,11 @@ export class ProcessTable {
   #mustReread(prev: number, pid: number, mode: Mode, shared: ReadonlySet<number> | undefined): boolean {
     if (prev === 0) return mode === 'deep';
     const owner = this.#owner.get(prev);
-    return owner === undefined || (mode === 'deep' && (owner !== pid || shared?.has(prev) === true));
+    if (owner === undefined) return true;
+    if (mode !== 'deep') return false;
+    // Deep: also a socket not known alive (a UNIX socket, UDP while TCP is watched): it may have closed and its
+    // number been reused by the socket looked for, with the fd count unchanged — nothing else would tell.
+    return owner !== pid || shared?.has(prev) === true || this.#tracked?.(prev) !== true;
   }
 
   /** Drops an inode's owner; a tracked one (a live socket) is an orphan to look for again. */

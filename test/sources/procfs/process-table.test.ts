@@ -167,6 +167,13 @@ describe('ProcessTable', () => {
     expect((await resolve([6600])).processes[0]).toMatchObject({ name: 'curl', args: ['curl', '--retry', '3', 'https://example.org/'] });
   });
 
+  it('finds a socket on the fd number of a socket it never tracked (a UDP query socket while TCP is watched) in the deep tier', async () => {
+    // 6000 was a resolver's UDP socket: never in a dump, so never reported gone; it closed and fd 5 got the TCP connection.
+    proc.procs.get(200)!.fds.set('5', sock(6003));
+    const r = await table.resolve({ inodes: [6003], gone: [], hints: [], tracked: (ino) => ino !== 6000 });
+    expect(r).toMatchObject({ owners: [200], scan: { tier: 3 } });
+  });
+
   it('finds a socket on the fd number of one its process let go of (TIME_WAIT), through the released inode', async () => {
     proc.procs.get(200)!.fds.set('5', sock(6001)); // 6000 closed gracefully: its row stays (inode 0), fd 5 reused
     const r = await resolve([6001], [6000]);

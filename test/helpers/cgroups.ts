@@ -1,0 +1,38 @@
+// cgroup-v2 groups made by a test, and processes started in them (inside a
+// test's network namespace): the tests that tell processes apart by their
+// group (containers, DNS askers) make real ones.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Netns } from './netns.js';
+
+export const CG = '/sys/fs/cgroup/unified';
+
+/** A group made for the test (each level); `cleanup` gets its removal (its processes killed first). */
+export function cgroup(path: string, cleanup: Array<() => void>): string {
+  mkdirSync(join(CG, path), { recursive: true });
+  cleanup.push(() => {
+    const levels = path.split('/').map((_, i, all) => all.slice(0, i + 1).join('/')).reverse();
+    for (const level of levels) {
+      const dir = join(CG, level);
+      for (let i = 0; i < 50; i++) {
+        try {
+          for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'latin1').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+          rmdirSync(dir);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+          spawnSync('sleep', ['0.05']);
+        }
+      }
+    }
+  });
+  return path;
+}
+
+/** A process started in a group (joined before it enters the namespace: `ip netns exec` remounts /sys), then in the namespace. */
+export function startIn(group: string, ns: Netns, cmd: string, args: readonly string[], cleanup: Array<() => void>, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn('sh', ['-c', `echo $$ > ${join(CG, group)}/cgroup.procs && exec ip netns exec ${ns.name} "$@"`, 'sh', cmd, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  cleanup.push(() => child.kill('SIGKILL'));
+  return child;
+}
