@@ -60,6 +60,8 @@ const DESTROY_BUFFER_BYTES = 32 * 1024 * 1024;
 /** --observe-dns: each namespace's packet socket buffer (a burst of ~1,000 answers), and DNS packets read per second at most. */
 const DNS_BUFFER_BYTES = 1024 * 1024;
 const DNS_PACKETS_PER_SECOND = 20_000;
+/** A poll waits at most this long for the DNS child to read what is queued (it answers in well under a millisecond when idle). */
+const DNS_SYNC_MS = 50;
 /**
  * Collections after a poll (runtime-gc.ts). A young-generation one after the
  * polls that have read this many bytes of dump datagrams since the last: every
@@ -351,6 +353,7 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
     warn(`--observe-dns: DNS answers cannot be watched (${started.reason}); that needs CAP_NET_RAW (root). Connections are named by --reverse-lookup only, if it is on`);
     return undefined;
   }
+  names.catchUpWith = () => feed.sync(DNS_SYNC_MS);
   const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
   namespaces.onChange((added, removed) => {
     feed.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));

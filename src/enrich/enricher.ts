@@ -167,6 +167,8 @@ export class SocketEnricher {
       wantedListeners.size > 0 ? this.#processes.holders([...wantedListeners]).catch(() => new Map<number, Holder[]>()) : new Map<number, Holder[]>(),
       this.#users.lookup(opened.filter((s) => !isMinisock(s)).map((s) => s.uid)),
       this.#dns && remotes.length > 0 ? this.#dns.lookup(remotes, input.dnsDeadline) : undefined,
+      // The DNS answers already read, all in, before any new connection is named.
+      this.#observed && opened.length + destroyed.length > 0 ? this.#observed.catchUp() : undefined,
     ]);
     this.#listenerHolders = holders;
     for (const [ino, list] of holders) this.#listenerPids.set(ino, list.map((h) => h.process.pid));

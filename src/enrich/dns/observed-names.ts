@@ -49,6 +49,8 @@ export interface ObservedNamesOptions {
   readonly maxAddresses?: number;
   /** How long past its TTL an answer is kept, to name connections first seen by a later poll. */
   readonly graceMs: number;
+  /** Resolves when every answer read by now has been added (the observer has caught up); bounded in time. */
+  readonly catchUp?: () => Promise<void>;
 }
 
 /** The levels of a match, surest first. */
@@ -61,10 +63,22 @@ export class ObservedNames {
   readonly #byAddress = new Map<string, Entry[]>();
   readonly #max: number;
   readonly #graceMs: number;
+  #catchUp: (() => Promise<void>) | undefined;
 
   constructor(opts: ObservedNamesOptions) {
     this.#max = opts.maxAddresses ?? 50_000;
     this.#graceMs = opts.graceMs;
+    this.#catchUp = opts.catchUp;
+  }
+
+  /** Before a poll names its new connections: the answers already read, all in. */
+  catchUp(): Promise<void> {
+    return this.#catchUp?.() ?? Promise.resolve();
+  }
+
+  /** Where catchUp waits (the observer, once it is started). */
+  set catchUpWith(fn: () => Promise<void>) {
+    this.#catchUp = fn;
   }
 
   add(answers: readonly WireAnswer[]): void {

@@ -196,6 +196,12 @@ try {
     .on('line', (line) => {
       const [verb, inodeText, ...rest] = line.split(' ');
       const netns = Number(inodeText);
+      if (verb === 'sync') {
+        // What is queued now is read (unless the rate bound paused reading), its answers sent first.
+        for (const space of spaces.values()) read(space);
+        process.stdout.write(numberFrame(kind(DnsFrame.SYNCED), netns));
+        return;
+      }
       if (!Number.isSafeInteger(netns) || netns === opts.own) return;
       if (verb === 'add' && !spaces.has(netns)) {
         try {

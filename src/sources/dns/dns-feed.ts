@@ -38,6 +38,8 @@ export class DnsFeed {
   /** Counts of children gone, and of the current one as last said. */
   #past: WireStats = ZERO_STATS;
   #current: WireStats = ZERO_STATS;
+  #syncs = 0;
+  readonly #waiting = new Map<number, () => void>();
   /** Namespaces to watch besides our own: inode -> a path that opens it from the child. */
   readonly #spaces = new Map<number, string>();
 
@@ -60,6 +62,28 @@ export class DnsFeed {
 
   unwatch(inodes: readonly number[]): void {
     for (const ino of inodes) if (this.#spaces.delete(ino) && this.#watching) this.#child?.stdin?.write(`del ${ino}\n`);
+  }
+
+  /**
+   * Resolves once the child has read every DNS packet queued when this was
+   * called and handed over their answers — or after `timeoutMs`, whichever is
+   * first (a poll waits this long at most): an answer that came just before a
+   * connection's dump still names it.
+   */
+  sync(timeoutMs: number): Promise<void> {
+    if (!this.#watching) return Promise.resolve();
+    const n = ++this.#syncs;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(n);
+        resolve();
+      }, timeoutMs);
+      this.#waiting.set(n, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#child?.stdin?.write(`sync ${n}\n`);
+    });
   }
 
   get stats(): DnsFeedStats {
@@ -95,6 +119,16 @@ export class DnsFeed {
           case DnsFrame.ANSWERS:
             this.#opts.onAnswers(JSON.parse(body.toString()) as WireAnswer[]);
             break;
+          case DnsFrame.SYNCED: {
+            // Every sync asked before this one is answered too: the child reads its stdin in order.
+            const n = body.readDoubleLE(0);
+            for (const [k, done] of this.#waiting) {
+              if (k > n) continue;
+              this.#waiting.delete(k);
+              done();
+            }
+            break;
+          }
           case DnsFrame.STATS:
             this.#current = JSON.parse(body.toString()) as WireStats;
             break;

@@ -1,6 +1,7 @@
 // Between the DNS child (dns-child.ts) and its parent (dns-feed.ts). Framed
 // as the destroy-notification child's (destroy-protocol.ts: u32 LE length,
-// u8 kind, body); lines on the child's stdin: `add <inode> <path>`, `del <inode>`.
+// u8 kind, body); lines on the child's stdin: `add <inode> <path>`, `del <inode>`,
+// `sync <n>` (read what is queued now, then say SYNCED n).
 //
 // Child -> parent:
 //   ANSWERS:    JSON array of WireAnswer (each read answer matched to its query)
@@ -9,7 +10,8 @@
 //   FAILED:     why its own namespace cannot be (the run goes on without observed names)
 //   SUBSCRIBED: f64 LE namespace: an `add` took effect
 //   REFUSED:    f64 LE namespace, then why an `add` could not be done
-export const DnsFrame = { ANSWERS: 0, STATS: 1, READY: 2, FAILED: 3, SUBSCRIBED: 6, REFUSED: 7 } as const;
+//   SYNCED:     f64 LE n: every packet queued when `sync <n>` came has been read, its answers sent before this
+export const DnsFrame = { ANSWERS: 0, STATS: 1, READY: 2, FAILED: 3, SUBSCRIBED: 6, REFUSED: 7, SYNCED: 4 } as const;
 
 /** One answer as it crosses the pipe. */
 export interface WireAnswer {
