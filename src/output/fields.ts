@@ -88,6 +88,7 @@ export const FIELDS: readonly Field[] = [
   ...keywords('system.socket', ['remote.host', 'remote.etld_plus_one', 'remote.host_error', 'process.cmdline'], 'beats'),
   // socketwatch's own
   ...keywords('system.socket', ['state', 'cookie', 'sensor_key', 'netns.name', 'process.attribution'], 'socketwatch'),
+  ...keywords('system.socket', ['remote.domain_source', 'remote.dns.match', 'remote.dns.cname', 'remote.dns.candidates'], 'socketwatch'),
   ...longs('system.socket', ['inode', 'netns.inode', 'process.pids', 'rtt_us', 'retransmits', 'drops'], 'socketwatch'),
 ];
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveCli } from '../helpers/cli.js';
 import { cgroup, startIn } from '../helpers/cgroups.js';
+import { offCatalog } from '../helpers/catalog.js';
 import { startDnsmasq } from '../helpers/dnsmasq.js';
 import type { Netns } from '../helpers/netns.js';
 import { fixtures, PYTHON, sleep, stop, type Ev } from '../helpers/scenario.js';
@@ -160,6 +161,8 @@ describe('--observe-dns', () => {
       const e = ingress.find((x) => x.system.socket.remote?.port === d.local[1]);
       expect(e?.source, JSON.stringify(ingress.map((x) => [x.system.socket.remote, x.source]))).toMatchObject({ port: d.local[1], domain: d.name });
     }
+    // Every field written is in the index template's catalog (socketwatch export template).
+    expect(events(cli).flatMap((e) => offCatalog(e))).toEqual([]);
     // The child's counts come once a second: A and AAAA for each name (glibc asks both), PTRs too.
     await cli.waitFor(() => (heads(cli).at(-1)?.poll.observed_dns?.answers ?? 0) >= 8);
     expect(heads(cli).at(-1)!.poll.observed_dns!.watching).toBe(true);
@@ -200,6 +203,7 @@ describe('--observe-dns', () => {
       }
     }
     // The server's side: its process asked nothing; the address had two names: both, neither chosen.
+    expect(events(cli).flatMap((e) => offCatalog(e))).toEqual([]);
     const isOurs = (e: DnsEv): boolean => e.network.direction === 'ingress' && dialled.some((d) => e.system.socket.remote?.port === d.local[1]);
     await cli.waitFor(() => events(cli).filter(isOurs).length === 4);
     const ingress = events(cli).filter(isOurs);

@@ -47,6 +47,9 @@ const sockets: EnrichedSocket[] = [
   make(rec({ family: 'ipv6', ipVersion: 'ipv6', localIp: '2001:db8::2', remoteIp: '2001:db8::7' }), 'egress'),
   make(rec({ remotePort: 0, inode: 0 }), 'egress', { process: undefined, user: undefined, processError: { code: 'not_seen_alive', message: 'x' } }),
   { ...enriched(rec(), 'ingress', user, { host: 'client.example.com', etldPlusOne: 'example.com' }, undefined, { pids: [7, 8], name: 'httpd', executable: '/usr/sbin/httpd', args: ['httpd'] }, 'listener_pool', undefined, placement) },
+  // --observe-dns: a name dialled through a CNAME, and an address two askers named differently
+  make(rec(), 'egress', { dialled: { name: 'api.example.com', etldPlusOne: 'example.com', chain: ['edge.example.net'], match: 'process' } }),
+  make(rec(), 'ingress', { dialled: { name: undefined, etldPlusOne: undefined, chain: [], match: 'namespace', candidates: ['a.example.com', 'b.example.org'] } }),
 ];
 const events: SocketEvent[] = sockets.flatMap((socket): SocketEvent[] => [
   { kind: 'opened', socket, inventory: false },
