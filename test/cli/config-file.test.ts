@@ -28,6 +28,21 @@ describe('--config', () => {
     expect(run(['--config', fixture('nested-metricbeat.yml')])).toMatchObject({ periodMs: 3000, dns: { successTtlMs: 30_000, failureTtlMs: 60_000 } });
   });
 
+  it("reads Auditbeat's socket.dns block: it turns observing DNS on, with its snap length", () => {
+    expect(run(['--config', fixture('auditbeat-dns.yml')])).toMatchObject({ periodMs: 2000, observeDns: { snaplen: 1024 } });
+    const dir = mkdtempSync(join(tmpdir(), 'socketwatch-cfg-'));
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    expect(run(['--config', file('on.yml', 'socket.dns.enabled: true\n')])).toMatchObject({ observeDns: { snaplen: 4096 } });
+    expect(run(['--config', file('off.yml', 'socket.dns.enabled: false\n')]).observeDns).toBeUndefined();
+    // As for reverse_lookup: a setting for what is turned off is said, not ignored.
+    expect(() => run(['--config', file('off-set.yml', 'socket.dns.enabled: false\nsocket.dns.type: af_packet\n')])).toThrow(/socket.dns.type has no effect without --observe-dns/);
+    expect(() => run(['--config', file('nflog.yml', 'socket.dns.type: nflog\n')])).toThrow(/socket.dns.type "nflog" is not served; expected af_packet/);
+    expect(() => run(['--config', file('eth0.yml', 'socket.dns.af_packet.interface: eth0\n')])).toThrow(/socket.dns.af_packet.interface "eth0" is not served; expected any/);
+  });
+
   it('reads a plain map of flag names', () => {
     expect(run(['--config', fixture('plain.yml')])).toMatchObject({
       periodMs: 1000, format: 'json', transports: ['tcp', 'udp'], events: { opened: true, closed: true, flow: false },

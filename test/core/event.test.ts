@@ -150,3 +150,35 @@ describe('ECS: what each document is', () => {
   });
 });
 
+
+describe('the dialled name (--observe-dns)', () => {
+  const ptr = { host: 'server-1.cloudfront.example.net', etldPlusOne: 'example.net' };
+  const egress = sock({ localIp: '192.0.2.10', localPort: 40000, remoteIp: '198.51.100.20', remotePort: 443 });
+
+  it('is the domain and its eTLD+1; the PTR name stays in remote.host, and both are related hosts', () => {
+    const dialled = { name: 'api.example.com', etldPlusOne: 'example.com', chain: ['api.example.com.cdn.example.net'], match: 'process' as const };
+    const doc = toEventDoc(make(egress, 'egress', user, ptr, proc, undefined, 'fd', undefined, undefined, dialled), ctx, 1000);
+    expect(doc.destination).toMatchObject({ ip: '198.51.100.20', domain: 'api.example.com' });
+    expect(doc.server).toMatchObject({ domain: 'api.example.com' });
+    expect(doc.source).not.toHaveProperty('domain');
+    expect(doc.system.socket.remote).toMatchObject({
+      host: 'server-1.cloudfront.example.net', etld_plus_one: 'example.com', domain_source: 'dns', dns: { match: 'process', cname: ['api.example.com.cdn.example.net'] },
+    });
+    expect(doc.related?.hosts).toEqual(['api.example.com', 'server-1.cloudfront.example.net']);
+  });
+
+  it('without one, the PTR name is the domain, and says so', () => {
+    const doc = toEventDoc(make(egress, 'egress', user, ptr, proc, undefined, 'fd', undefined), ctx, 1000);
+    expect(doc.destination?.domain).toBe('server-1.cloudfront.example.net');
+    expect(doc.system.socket.remote).toMatchObject({ etld_plus_one: 'example.net', domain_source: 'ptr' });
+    expect(doc.system.socket.remote).not.toHaveProperty('dns');
+  });
+
+  it('answers that disagree give no domain: every candidate is said, none chosen', () => {
+    const dialled = { name: undefined, etldPlusOne: undefined, chain: [], match: 'namespace' as const, candidates: ['a.example.com', 'b.example.org'] };
+    const doc = toEventDoc(make(egress, 'ingress', user, undefined, proc, undefined, 'fd', undefined, undefined, dialled), ctx, 1000);
+    expect(doc.source).not.toHaveProperty('domain');
+    expect(doc.system.socket.remote).toEqual({ ip: '198.51.100.20', port: 443, dns: { match: 'namespace', candidates: ['a.example.com', 'b.example.org'] } });
+    expect(doc.related?.hosts).toEqual(['a.example.com', 'b.example.org']);
+  });
+});

@@ -38,7 +38,7 @@ const DNS_PORT = 53;
 
 /** A jump target by name, resolved when the program is assembled. */
 type Label = string;
-type Insn =
+export type Insn =
   | { readonly op: 'stmt'; readonly code: number; readonly k: number }
   | { readonly op: 'jump'; readonly code: number; readonly k: number; readonly yes: Label; readonly no: Label }
   | { readonly op: 'goto'; readonly to: Label }

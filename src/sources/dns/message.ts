@@ -103,7 +103,7 @@ export function readAnswer(payload: Buffer): Read<Answer> {
     if (!cname) break;
     const next = validName(cname.data);
     if (next === undefined) return { error: 'hostile' };
-    if (next === current || chain.includes(next)) break; // a CNAME loop: stop where it turns
+    if (next === name || chain.includes(next)) break; // a CNAME loop: stop where it turns
     ttl = Math.min(ttl, ttlOf(cname));
     chain.push(next);
     current = next;
