@@ -257,7 +257,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
       ];
       const missed = tracker.counts.missed - missedBefore;
       missedBefore = tracker.counts.missed;
-      if (missed > 0) {
+      // Without a listener (none wanted: --events opened; or it could not start, said then) every close is found so: nothing to say.
+      if (missed > 0 && deps.feed) {
         deps.warn(`${missed === 1 ? '1 socket was' : `${missed} sockets were`} found closed by the socket table, not by a destroy notification (the notification was dropped, or the listener was down): counters are the last ones seen`);
       }
 

@@ -101,7 +101,8 @@ export class DnsFeed {
     const { netns, snaplen, rcvbuf, rate, procRoot, cgroupRoot } = this.#opts;
     const options: ChildOptions = { own: netns, snaplen, rcvbuf, rate, procRoot, cgroupRoot };
     // Its own session, as the destroy child's (destroy-feed.ts): a Ctrl-C to the group must not look like a death.
-    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, [fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
+    // Its heap is capped: what it holds is bounded (queries, TCP streams); past the cap it dies and is restarted, counted.
+    const spawnChild = this.#opts.spawnChild ?? ((args) => spawn(process.execPath, ['--max-old-space-size=128', fileURLToPath(CHILD), ...args], { stdio: ['pipe', 'pipe', 'inherit'], detached: true }));
     const child = spawnChild([JSON.stringify(options)]);
     this.#child = child;
     const reader = new FrameReader();
