@@ -8,10 +8,11 @@ import { formatEndpoint } from './ip.js';
 import type { EnrichedSocket } from './model.js';
 import { TcpState, tcpStateName } from './tcp-states.js';
 
-/** `<proto> <local> <remote> <remote-host> <state>`, e.g. "tcp 192.0.2.1:40000 198.51.100.7:443 www.example.com ESTABLISHED". */
+/** `<proto> <local> <remote> <remote-host> <state>` (remote-host: the dialled name, else the PTR name, else -), e.g. "tcp 192.0.2.1:40000 198.51.100.7:443 www.example.com ESTABLISHED". */
 export function socketTuple(e: EnrichedSocket, state = e.socket.state): string {
   const s = e.socket;
-  const host = e.remoteHost && 'host' in e.remoteHost ? e.remoteHost.host : '-';
+  // The name it was dialled as (--observe-dns), else its PTR record's.
+  const host = e.dialled?.name ?? (e.remoteHost && 'host' in e.remoteHost ? e.remoteHost.host : '-');
   return `${s.transport} ${formatEndpoint(s.localIp, s.localPort)} ${formatEndpoint(s.remoteIp, s.remotePort)} ${host.replace(/\s/g, '_')} ${tcpStateName(state)}`;
 }
 

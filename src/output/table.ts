@@ -65,6 +65,11 @@ export function whereCell(e: SocketEventDoc, hostNetns: number | undefined): str
   return terminalSafe(ns.name ?? `net:[${ns.inode}]`);
 }
 
+/** The remote end's name: the one it was dialled as (an observed DNS answer), else its PTR record's. */
+function remoteName(e: SocketEventDoc): string | undefined {
+  return (e.network.direction === 'ingress' ? e.source?.domain : e.destination?.domain) ?? e.system.socket.remote?.host;
+}
+
 /** One event as table cells (untrusted text made terminal-safe). */
 export function tableRow(e: SocketEventDoc, time: string, hostNetns?: number): string[] {
   const s = e.system.socket;
@@ -74,7 +79,7 @@ export function tableRow(e: SocketEventDoc, time: string, hostNetns?: number): s
     EVENT_LABEL[e.event.action],
     DIRECTION[e.network.direction],
     formatEndpoint(s.local.ip, s.local.port),
-    s.remote ? terminalSafe(s.remote.host ? `${s.remote.host}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
+    s.remote ? terminalSafe(remoteName(e) ? `${remoteName(e)}:${s.remote.port}` : formatEndpoint(s.remote.ip, s.remote.port)) : '*',
     state === undefined ? s.state : tcpStateShortName(state),
     pidCell(e),
     terminalSafe(e.process?.name ?? '-'),

@@ -52,6 +52,13 @@ describe('socketTuple and makeFilter', () => {
     );
   });
 
+  it('puts the dialled name (--observe-dns) in the remote-host place, before the PTR name', () => {
+    const dialled = { name: 'api.example.com', etldPlusOne: 'example.com', chain: [], match: 'process' as const };
+    const e = { ...enriched({}, 'server-1.cdn.example.net'), dialled };
+    expect(socketTuple(e)).toBe('tcp 192.0.2.1:40000 198.51.100.7:443 api.example.com ESTABLISHED');
+    expect(makeFilter({ match: ['* * * *.example.com *'], ignore: [] })(opened(e))).toBe(true);
+  });
+
   it('keeps what a --match matches and no --ignore does', () => {
     const keep = makeFilter({ match: ['tcp * * * ESTABLISHED', 'udp * * * *'], ignore: ['* * *:22 * *'] });
     expect(keep(opened(enriched()))).toBe(true);

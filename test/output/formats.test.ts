@@ -51,6 +51,16 @@ describe('formats', () => {
     expect(doc.events).toHaveLength(3);
   });
 
+  it('table: the remote end by the name it was dialled as, else its PTR name, else its address', async () => {
+    const dialled = { name: 'api.example.com', etldPlusOne: 'example.com', chain: [], match: 'process' as const };
+    const ptr = { host: 'edge-1.cdn.example.net', etldPlusOne: 'example.net' };
+    const out = await render('table', [[event(1, { dialled, remoteHost: ptr }), event(2, { remoteHost: ptr }), event(3)]], 200);
+    expect(out).toContain('api.example.com:443');
+    expect(out).toContain('edge-1.cdn.example.net:443');
+    expect(out).toContain('198.51.100.2:443');
+    expect(out.match(/edge-1/g)).toHaveLength(1);
+  });
+
   it('json: a poll without events is still a valid document', async () => {
     expect(JSON.parse(await render('json', [])).events).toEqual([]);
   });
