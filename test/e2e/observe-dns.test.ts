@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LiveCli } from '../helpers/cli.js';
 import { cgroup, startIn } from '../helpers/cgroups.js';
 import { offCatalog } from '../helpers/catalog.js';
+import { jq, recipes } from '../helpers/recipes.js';
 import { startDnsmasq } from '../helpers/dnsmasq.js';
 import type { Netns } from '../helpers/netns.js';
 import { fixtures, PYTHON, sleep, stop, type Ev } from '../helpers/scenario.js';
@@ -161,6 +162,9 @@ describe('--observe-dns', () => {
       const e = ingress.find((x) => x.system.socket.remote?.port === d.local[1]);
       expect(e?.source, JSON.stringify(ingress.map((x) => [x.system.socket.remote, x.source]))).toMatchObject({ port: d.local[1], domain: d.name });
     }
+    // The README's recipe, as written there, on what was written.
+    const dialledLines = jq(recipes().get('the names processes dial, as they happen'), events(cli).map((e) => JSON.stringify(e)).join('\n')).split('\n');
+    for (const d of dialled) expect(dialledLines).toContain(`python3\t${d.name}\t${d.remote[0]}`);
     // Every field written is in the index template's catalog (socketwatch export template).
     expect(events(cli).flatMap((e) => offCatalog(e))).toEqual([]);
     // The child's counts come once a second: A and AAAA for each name (glibc asks both), PTRs too.

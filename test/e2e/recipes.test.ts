@@ -1,40 +1,9 @@
 // The README's jq recipes, as written there, run with the real jq on what
 // socketwatch writes about a known set of sockets in a network namespace.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq.js';
 import { Netns, type SocketHolder } from '../helpers/netns.js';
-import { requireTool } from '../helpers/tools.js';
-
-interface Recipe {
-  readonly name: string;
-  readonly jqArgs: string[];
-  readonly sortUnique: boolean;
-}
-
-/** The recipes of README.md: after each "# recipe: <name>", the jq command of its block. */
-function recipes(): Map<string, Recipe> {
-  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-  const section = readme.slice(readme.indexOf('## jq recipes'), readme.indexOf('## Options'));
-  const out = new Map<string, Recipe>();
-  for (const block of section.split('# recipe: ').slice(1)) {
-    const name = block.slice(0, block.indexOf('\n')).trim();
-    const line = block.split('\n').find((l) => /(^|\| )jq /.test(l));
-    if (!line) throw new Error(`recipe "${name}" has no jq line`);
-    const m = /jq ((?:-[-\w]+ )*)'((?:[^']|'\\'')*)'/.exec(line);
-    if (!m) throw new Error(`cannot read the jq call of recipe "${name}"`);
-    out.set(name, { name, jqArgs: [...(m[1] ?? '').trim().split(/\s+/).filter(Boolean), m[2]!], sortUnique: /\| sort -u\s*$/.test(line) });
-  }
-  return out;
-}
-
-function jq(recipe: Recipe | undefined, input: string): string {
-  if (!recipe) throw new Error('no such recipe in the README');
-  const out = execFileSync(requireTool('jq'), recipe.jqArgs, { input, encoding: 'utf8' });
-  return recipe.sortUnique ? [...new Set(out.trim().split('\n'))].sort().join('\n') : out.trim();
-}
+import { jq, recipes } from '../helpers/recipes.js';
 
 const WEB = '127.0.0.50'; // PTR web.example.com
 const API = '127.0.0.60'; // PTR api.example.org
@@ -66,9 +35,10 @@ afterAll(async () => {
 });
 
 describe('README jq recipes', () => {
+  // 'the names processes dial, as they happen' runs in observe-dns.test.ts, where names are dialled.
   it('the README has the recipes this test knows', () => {
     expect([...all.keys()]).toEqual([
-      'connections per process', 'which process talks to which domain', 'connections per remote domain',
+      'connections per process', 'which process talks to which domain', 'the names processes dial, as they happen', 'connections per remote domain',
       'listening ports with their owners', 'bytes per process, from closed connections', 'new connections as they happen, one line each',
     ]);
   });
