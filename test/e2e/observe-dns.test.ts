@@ -219,6 +219,28 @@ describe('--observe-dns', () => {
     await stop(cli);
   });
 
+  it('per network namespace: one address, two namespaces, each its own name — a container\'s answers are its own', async () => {
+    const [a, b] = [await world(), await world()];
+    const cli = new LiveCli(['--netns', 'all', '--match', `netns=${a.ns.name}`, '--match', `netns=${b.ns.name}`, '--observe-dns', '--period', '250ms', '--format', 'json', '--events', 'opened'], []);
+    cleanup.push(() => cli.kill('SIGKILL'));
+    await polls(cli, 1);
+    const inA = await dial(a.ns, 'alpha.example.test', a.port);
+    const inB = await dial(b.ns, 'beta.example.org', b.port);
+    await cli.waitFor(() => [inA, inB].every((d) => opened(cli, d)));
+    expect(opened(cli, inA)!.destination?.domain).toBe('alpha.example.test');
+    expect(opened(cli, inB)!.destination?.domain).toBe('beta.example.org');
+    // The servers' sides: each namespace had one name for 10.9.0.3.
+    const server = (d: Dialled, port: number): DnsEv | undefined =>
+      events(cli).find((e) => e.network.direction === 'ingress' && e.system.socket.local.port === port && e.system.socket.remote?.port === d.local[1] && e.source?.domain !== undefined);
+    await cli.waitFor(() => server(inA, a.port) !== undefined && server(inB, b.port) !== undefined);
+    expect(server(inA, a.port)!.system.socket.remote?.dns).toEqual({ match: 'namespace' });
+    expect(server(inA, a.port)!.source?.domain).toBe('alpha.example.test');
+    expect(server(inB, b.port)!.source?.domain).toBe('beta.example.org');
+    inA.child.stdin!.end();
+    inB.child.stdin!.end();
+    await stop(cli);
+  });
+
   it('an answer holds for its TTL: 1 s, then a connection to the address is not named by it', async () => {
     const { ns, port } = await world();
     const cli = observe(ns);
