@@ -5,6 +5,7 @@ import type { SocketEventDoc } from '../core/event.js';
 import type { SocketSummary } from '../core/summary.js';
 import type { LookupStats } from '../enrich/dns/reverse-lookup.js';
 import type { ScanStats } from '../sources/procfs/process-table.js';
+import type { WireStats } from '../sources/dns/dns-protocol.js';
 
 /** What one poll found, beside its events. */
 export interface PollMeta {
@@ -62,28 +63,8 @@ export interface OutputStats {
   readonly dropped: { readonly flow: number; readonly opened: number; readonly closed: number };
 }
 
-/** What observing DNS has read, matched, refused and shed since the start (poll.observed_dns). */
-export interface ObservedDnsStats {
-  /** DNS packets read (queries and answers the kernel filter passed). */
-  readonly packets: number;
-  readonly queries: number;
-  /** Answers matched to a query. */
-  readonly answers: number;
-  /** Answers to no query seen: forged, stray, or asked before socketwatch watched. */
-  readonly unmatched: number;
-  readonly malformed: number;
-  /** Names refused: control characters, escape sequences, bytes that are not ASCII. */
-  readonly hostile: number;
-  /** Captures cut short (snap length, TCP gaps): they name nothing. */
-  readonly truncated: number;
-  /** Queries forgotten unanswered to stay within the bound. */
-  readonly evicted: number;
-  /** Packets the kernel dropped: a buffer was full (a flood past the rate bound). */
-  readonly dropped: number;
-  /** Seconds in which reading paused at the rate bound. */
-  readonly paused: number;
-  /** Queries whose process was not searched for (over the budget, or a crowded cgroup). */
-  readonly unsearched: number;
+/** What observing DNS has read, matched, refused and shed since the start (poll.observed_dns): the child's counts, then its state and the names kept. */
+export interface ObservedDnsStats extends WireStats {
   /** Times the observer died and was started again. */
   readonly restarts: number;
   /** It watches now. */

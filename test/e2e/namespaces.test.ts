@@ -76,8 +76,9 @@ function heldNamespaces(pid: number): number[] {
 }
 const readFileText = (p: string): string => readFileSync(p, 'latin1');
 
-const cgroup = (path: string): string => makeCgroup(path, cleanup);
-const startIn = (group: string, ns: Netns, cmd: string, args: readonly string[]): ChildProcess => startInGroup(group, ns, cmd, args, cleanup);
+const defer = (fn: () => void): void => void cleanup.push(fn);
+const cgroup = (path: string): string => makeCgroup(path, defer);
+const startIn = (group: string, ns: Netns, cmd: string, args: readonly string[]): ChildProcess => startInGroup(group, ns, cmd, args, defer);
 
 interface PairTruth {
   pid: number;

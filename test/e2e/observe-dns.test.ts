@@ -9,28 +9,19 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LiveCli } from '../helpers/cli.js';
 import { cgroup, startIn } from '../helpers/cgroups.js';
 import { offCatalog } from '../helpers/catalog.js';
 import { jq, recipes } from '../helpers/recipes.js';
 import { startDnsmasq } from '../helpers/dnsmasq.js';
 import type { Netns } from '../helpers/netns.js';
+import type { ObservedDnsStats } from '../../src/output/formatter.js';
 import { fixtures, PYTHON, sleep, stop, type Ev } from '../helpers/scenario.js';
 
 const DIAL = fileURLToPath(new URL('../scenarios/dial.py', import.meta.url));
 const HOSTILE = fileURLToPath(new URL('../scenarios/hostile-dns.py', import.meta.url));
-const { space, watch } = fixtures();
-const cleanup: Array<() => void> = [];
-afterEach(() => {
-  for (const f of cleanup.splice(0).reverse()) {
-    try {
-      f();
-    } catch {
-      // the next clean-up still runs
-    }
-  }
-});
+const { space, watch, defer } = fixtures();
 
 type DnsEv = Ev & {
   source?: Ev['source'] & { domain?: string };
@@ -50,17 +41,7 @@ interface Dialled {
   remote: [string, number];
   child: ChildProcess;
 }
-interface ObservedDns {
-  packets: number;
-  queries: number;
-  answers: number;
-  unmatched: number;
-  malformed: number;
-  hostile: number;
-  dropped: number;
-  named: number;
-  watching: boolean;
-}
+type ObservedDns = ObservedDnsStats;
 
 const ADDRESSES = ['10.9.0.1', '10.9.0.2', '10.9.0.3', '10.9.0.4', '10.9.0.5', '10.9.0.6', '10.9.0.7', '10.9.0.8', '10.9.0.9', '10.9.0.10'];
 /** What reverse lookup says of them: not what anyone dialled. */
@@ -85,9 +66,9 @@ async function world(): Promise<{ ns: Netns; port: number }> {
   const etc = `/etc/netns/${ns.name}`;
   mkdirSync(etc, { recursive: true });
   writeFileSync(`${etc}/resolv.conf`, 'nameserver 127.0.0.1\n');
-  cleanup.push(() => rmSync(etc, { recursive: true, force: true }));
+  defer(() => rmSync(etc, { recursive: true, force: true }));
   const dns = await startDnsmasq(PTR, ns, { port: 53, records: RECORDS });
-  cleanup.push(() => void dns.stop());
+  defer(() => void dns.stop());
   const holder = await ns.holder();
   const port = await holder.listen('::'); // both families, every address
   return { ns, port };
@@ -95,8 +76,8 @@ async function world(): Promise<{ ns: Netns; port: number }> {
 
 /** dial.py in a cgroup of its own (or `group`): resolves, connects, reports; holds until released. */
 async function dial(ns: Netns, name: string, port: number, opts: { group?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Dialled> {
-  const group = opts.group ?? cgroup(`swtest-dns-${process.pid}-${Math.floor(Math.random() * 1e9)}`, cleanup);
-  const child = startIn(group, ns, PYTHON, [DIAL, name, String(port), ...(opts.args ?? [])], cleanup, { ...process.env, ...opts.env });
+  const group = opts.group ?? cgroup(`swtest-dns-${process.pid}-${Math.floor(Math.random() * 1e9)}`, defer);
+  const child = startIn(group, ns, PYTHON, [DIAL, name, String(port), ...(opts.args ?? [])], defer, { ...process.env, ...opts.env });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`dial.py ${name} exited (${code})`)));
@@ -114,7 +95,7 @@ const opened = (cli: LiveCli, d: Dialled): DnsEv | undefined =>
 /** socketwatch in the host's namespace, as it is deployed, watching the test's (its /sys is whole there: the askers' cgroups can be read). */
 function observe(ns: Netns, extra: string[] = [], wrap: string[] = []): LiveCli {
   const cli = new LiveCli(['--netns', 'all', '--match', `netns=${ns.name}`, '--observe-dns', '--period', '250ms', '--format', 'json', '--events', 'opened', ...extra], wrap);
-  cleanup.push(() => cli.kill('SIGKILL'));
+  defer(() => cli.kill('SIGKILL'));
   return cli;
 }
 
@@ -179,7 +160,7 @@ describe('--observe-dns', () => {
     const cli = observe(ns);
     await polls(cli, 1);
     // Two in cgroups of their own (glibc: the query socket is closed at once), two sharing one, asking by hand (their socket stays open a moment).
-    const shared = cgroup(`swtest-dns-shared-${process.pid}`, cleanup);
+    const shared = cgroup(`swtest-dns-shared-${process.pid}`, defer);
     const dialled = [
       await dial(ns, 'alpha.example.test', port),
       await dial(ns, 'beta.example.org', port),
@@ -222,7 +203,7 @@ describe('--observe-dns', () => {
   it('per network namespace: one address, two namespaces, each its own name — a container\'s answers are its own', async () => {
     const [a, b] = [await world(), await world()];
     const cli = new LiveCli(['--netns', 'all', '--match', `netns=${a.ns.name}`, '--match', `netns=${b.ns.name}`, '--observe-dns', '--period', '250ms', '--format', 'json', '--events', 'opened'], []);
-    cleanup.push(() => cli.kill('SIGKILL'));
+    defer(() => cli.kill('SIGKILL'));
     await polls(cli, 1);
     const inA = await dial(a.ns, 'alpha.example.test', a.port);
     const inB = await dial(b.ns, 'beta.example.org', b.port);

@@ -8,10 +8,13 @@ import type { Netns } from './netns.js';
 
 export const CG = '/sys/fs/cgroup/unified';
 
-/** A group made for the test (each level); `cleanup` gets its removal (its processes killed first). */
-export function cgroup(path: string, cleanup: Array<() => void>): string {
+/** What runs a clean-up after the test. */
+export type Defer = (fn: () => void) => void;
+
+/** A group made for the test (each level); `defer` gets its removal (its processes killed first). */
+export function cgroup(path: string, defer: Defer): string {
   mkdirSync(join(CG, path), { recursive: true });
-  cleanup.push(() => {
+  defer(() => {
     const levels = path.split('/').map((_, i, all) => all.slice(0, i + 1).join('/')).reverse();
     for (const level of levels) {
       const dir = join(CG, level);
@@ -31,8 +34,8 @@ export function cgroup(path: string, cleanup: Array<() => void>): string {
 }
 
 /** A process started in a group (joined before it enters the namespace: `ip netns exec` remounts /sys), then in the namespace. */
-export function startIn(group: string, ns: Netns, cmd: string, args: readonly string[], cleanup: Array<() => void>, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+export function startIn(group: string, ns: Netns, cmd: string, args: readonly string[], defer: Defer, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const child = spawn('sh', ['-c', `echo $$ > ${join(CG, group)}/cgroup.procs && exec ip netns exec ${ns.name} "$@"`, 'sh', cmd, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
-  cleanup.push(() => child.kill('SIGKILL'));
+  defer(() => child.kill('SIGKILL'));
   return child;
 }

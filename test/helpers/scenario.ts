@@ -79,6 +79,16 @@ export function fixtures() {
     for (const f of cleanup.splice(0).reverse()) f();
   });
   return {
+    /** Runs `fn` after the test, with the rest of its clean-up (last registered first). */
+    defer(fn: () => void): void {
+      cleanup.push(() => {
+        try {
+          fn();
+        } catch {
+          // the next clean-up still runs
+        }
+      });
+    },
     space(): Netns {
       const ns = Netns.create();
       cleanup.push(() => ns.destroy());
