@@ -12,8 +12,11 @@ cd "$(dirname "$0")/.."
 #   jq (the README's recipes), strace (which programs socketwatch runs),
 #   libfaketime (a stepped wall clock), python3-seccomp (netlink or IPv6 refused),
 #   python3 (the fidelity scenarios), podman + runc + busybox-static (a real
-#   container, its image made from busybox: no registry is reachable).
-packages=(iproute2 util-linux libc-bin dnsmasq-base tmux jq strace libfaketime python3 python3-seccomp podman runc busybox-static)
+#   container, its image made from busybox: no registry is reachable),
+#   prometheus (a real server scraping --metrics; promtool checks the exposition),
+#   redis-server (a real Redis the output ships to, stopped and started again),
+#   curl (reaching a namespace's HTTP servers from inside it).
+packages=(iproute2 util-linux libc-bin dnsmasq-base tmux jq strace libfaketime python3 python3-seccomp podman runc busybox-static prometheus redis-server curl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -12,7 +12,8 @@ import { SocketTable } from './core/socket-table.js';
 import { newStateCounts, summaryOf, type StateCounts } from './core/summary.js';
 import type { SocketEnricher } from './enrich/enricher.js';
 import { RuntimeError } from './errors.js';
-import type { Formatter, NamespaceSummary, ObservedDnsStats, PollMeta } from './output/formatter.js';
+import type { Formatter, NamespaceSummary, ObservedDnsStats, OutputStats, PollMeta } from './output/formatter.js';
+import type { MetricsPoll } from './output/metrics.js';
 import { OutputQueue } from './output/queue.js';
 import type { Sink } from './output/sink.js';
 import type { DestroyFeed } from './sources/netlink/destroy-feed.js';
@@ -44,6 +45,8 @@ export interface WatchDeps {
   readonly docMeta?: (() => DocMeta) | undefined;
   /** The host's network namespace: its sockets outside containers are the host's own. */
   readonly hostNetns?: number | undefined;
+  /** --metrics: each poll as it is made, and the output queue as each is written. */
+  readonly metrics?: { record(poll: MetricsPoll): void; output(o: OutputStats): void } | undefined;
   /** --observe-dns: its counts since the start, for each poll's meta. */
   readonly observedDns?: (() => ObservedDnsStats) | undefined;
 }
@@ -140,6 +143,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     warn: deps.warn,
     write: async ({ meta: { meta, ctx, datagrams, final }, events: evs }, dropped, waiting) => {
       const output = waiting > 0 || dropped.flow + dropped.opened + dropped.closed > 0 ? { waiting, dropped: { ...dropped } } : undefined;
+      deps.metrics?.output({ waiting, dropped });
       events += await write(deps, output ? { ...meta, output } : meta, evs, ctx, opts);
       // Once a poll is written its events are garbage: collect them (and the dump's buffers) soon.
       if (!final) deps.afterPoll?.({ datagrams, opened: meta.opened });
@@ -294,7 +298,10 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         directions: tracker.directions(),
       };
       const final = last || opts.once;
-      if (!opts.snapshot) return queue.push({ meta: { meta, ctx, datagrams, final }, events: socketEvents.filter(opts.keep) });
+      const kept = socketEvents.filter(opts.keep);
+      // Metrics see every poll as it is made, whatever the output does with it.
+      deps.metrics?.record({ meta, events: kept });
+      if (!opts.snapshot) return queue.push({ meta: { meta, ctx, datagrams, final }, events: kept });
       // A snapshot: the sockets alive now, not this poll's events.
       changedSinceSnapshot ||= socketEvents.some((e) => e.kind !== 'flow');
       const every = opts.snapshot.everyMs;

@@ -62,6 +62,8 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'socket.reverse_lookup.success_ttl': ['successTtl', 'duration'],
   'socket.reverse_lookup.failure_ttl': ['failureTtl', 'duration'],
   'observe-dns': ['observeDns', 'boolean'],
+  metrics: ['metrics', 'string'],
+  'metrics-label-values': ['metricsLabelValues', 'count'],
   'dns-snaplen': ['dnsSnaplen', 'count'],
   // Auditbeat's socket dataset's names (reference/auditbeat-system-socket.txt)
   'socket.dns.enabled': ['observeDns', 'boolean'],

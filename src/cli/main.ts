@@ -19,6 +19,8 @@ import { DestroyFeed } from '../sources/netlink/destroy-feed.js';
 import type { DnsFeed } from '../sources/dns/dns-feed.js';
 import type { ObservedNames } from '../enrich/dns/observed-names.js';
 import type { ObservedDnsStats } from '../output/formatter.js';
+import type { SocketMetrics } from '../output/metrics.js';
+import type { MetricsServer } from '../output/metrics-server.js';
 import { monotonicMs } from '../core/clock.js';
 import { NetlinkSource } from '../sources/netlink/netlink-source.js';
 import { openSockDiagSocket } from '../sources/netlink/netlink-socket.js';
@@ -362,6 +364,19 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
   return { feed, names };
 }
 
+/** --metrics: the registry the polls feed, served over HTTP; a port that cannot be had ends the run before the first poll (exit 1). */
+async function startMetrics(opts: NonNullable<Config['metrics']>): Promise<{ metrics: SocketMetrics; server: MetricsServer }> {
+  const [{ SocketMetrics }, { serveMetrics }] = await Promise.all([import('../output/metrics.js'), import('../output/metrics-server.js')]);
+  const metrics = new SocketMetrics({ maxLabelValues: opts.maxLabelValues });
+  try {
+    return { metrics, server: await serveMetrics(metrics, opts.host, opts.port) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'something else listens there' : code === 'EACCES' ? 'a port below 1024 needs root' : code === 'EADDRNOTAVAIL' ? 'no interface has that address' : (err as Error).message;
+    throw new RuntimeError(`--metrics ${opts.host}:${opts.port}: cannot listen (${why}${code ? `, ${code}` : ''})`, { cause: err });
+  }
+}
+
 /**
  * --output must go into a directory that exists (the temporary file is made
  * beside it) and that no other user may rearrange: one they may write to,
@@ -414,6 +429,8 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const unlock = (): void => lock?.unlock();
   // Always heard: without --locked it does nothing (its default would end the run).
   process.on('SIGUSR1', unlock);
+  // Before anything is started: a port that cannot be had ends the run at once.
+  const metrics = config.metrics && (await startMetrics(config.metrics));
   const processes = LocalProcessResolver.forRoot(config.procRoot);
   const { source, namespaces } = await buildSource(config, notices.say, processes);
   // A stop is heard within a fraction of a second whatever /proc costs: the lookup under way ends, the last polls read only the table.
@@ -443,6 +460,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
         source,
         processes,
         enricher: new SocketEnricher(processes, new UserDirectory(userSources(config.procRoot)), reverse, namespaces && placer(config.procRoot, namespaces), observer?.names),
+        metrics: metrics?.metrics,
         observedDns: observer && ((): ObservedDnsStats => {
           const { names, feed: child } = observer;
           return { ...child.stats, addresses: names.stats.addresses, forgotten: names.stats.evicted, named: names.stats.named, unnamed: names.stats.unnamed };
@@ -485,7 +503,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
     return 0;
   } finally {
     // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
-    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => reverse?.close(), () => processes.close()];
+    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => metrics?.server.close(), () => reverse?.close(), () => processes.close()];
     for (const step of steps) {
       try {
         await step();

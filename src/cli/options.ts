@@ -29,6 +29,8 @@ export interface RawOptions {
   readonly dnsServer?: string;
   readonly skipLocalLookups?: boolean;
   readonly observeDns?: boolean;
+  readonly metrics?: string;
+  readonly metricsLabelValues?: string;
   readonly dnsSnaplen?: string;
   /** Config file only (Auditbeat's socket.dns.type, socket.dns.af_packet.interface): checked, one value each is served. */
   readonly dnsType?: string;
@@ -72,6 +74,8 @@ export interface Config {
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
   readonly dns: DnsConfig | undefined;
+  /** --metrics: serve Prometheus metrics here; undefined when off. */
+  readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
   readonly observeDns: { readonly snaplen: number } | undefined;
   readonly transports: readonly Transport[];
@@ -246,6 +250,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     record: raw.record,
     dns: dns && Object.freeze(dns),
     observeDns: observeDns(raw),
+    metrics: metricsConfig(raw),
     transports: Object.freeze(transports),
     events,
     flowPeriodMs: flowPeriod(raw, ctx, events),
@@ -263,6 +268,23 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     lockTtlMs: raw.lockTtl === undefined ? undefined : duration('--lock-ttl', raw.lockTtl, 1, MAX_PERIOD_MS, 'a duration like 10m or 1h'),
     paced: raw.replay === undefined || ctx.explicit.has('period'),
   });
+}
+
+function metricsConfig(raw: RawOptions): Config['metrics'] {
+  if (raw.metrics === undefined) {
+    if (raw.metricsLabelValues !== undefined) throw new UsageError('--metrics-label-values has no effect without --metrics');
+    return undefined;
+  }
+  if (raw.replay !== undefined) throw new UsageError('--metrics cannot be used with --replay: a recording is not a host to scrape');
+  const text = raw.metrics;
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([\d.]*):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  const host = m?.[1] === '' ? '0.0.0.0' : m?.[1];
+  if (!m || host === undefined || parseIP(host) === undefined || !(port >= 1 && port <= 65_535)) {
+    throw new UsageError(`--metrics "${text}" is not an address to listen on; expected an IP and a port, like 127.0.0.1:9808, [::1]:9808 or :9808 (every address)`);
+  }
+  const maxLabelValues = raw.metricsLabelValues === undefined ? 50 : count('--metrics-label-values', raw.metricsLabelValues, 1, 10_000, 'a number from 1 to 10000, like 50');
+  return Object.freeze({ host, port, maxLabelValues });
 }
 
 /** Auditbeat's snaplen is 1024; answers with EDNS reach 1232 to 4096 bytes, and a cut one names nothing. */

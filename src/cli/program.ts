@@ -58,6 +58,8 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--dns-timeout <duration>', 'write a poll at most this long after its dump, with the names found by then', '1s')
     .option('--dns-server <ip[:port]>', "ask this DNS server instead of the system's")
     .option('--skip-local-lookups', 'do not look up loopback, link-local, private (RFC 1918, ULA) or CGNAT addresses')
+    .option('--metrics <host:port>', 'serve Prometheus metrics on http://<host:port>/metrics (127.0.0.1:9808, :9808 for every address)')
+    .option('--metrics-label-values <n>', 'with --metrics: values kept per label (process, container, remote domain, namespace), the rest as "other" (default: 50)')
     .option('--observe-dns', 'name connections by the DNS answers their processes received (read in every watched namespace; needs CAP_NET_RAW)')
     .option('--dns-snaplen <bytes>', 'with --observe-dns: capture at most this much of each DNS packet (default: 4096)')
     .option('--config <file.yml>', 'read options from a YAML file (Metricbeat module configuration or flag names); flags win')

@@ -39,6 +39,10 @@ export const TOOLS = {
   seccomp: { find: pythonModule('seccomp'), pkg: 'python3-seccomp' },
   podman: { find: file('/usr/bin/podman'), pkg: 'podman' },
   runc: { find: file('/usr/sbin/runc'), pkg: 'runc' },
+  prometheus: { find: file('/usr/bin/prometheus'), pkg: 'prometheus' },
+  promtool: { find: file('/usr/bin/promtool'), pkg: 'prometheus' },
+  'redis-server': { find: file('/usr/bin/redis-server'), pkg: 'redis-server' },
+  curl: { find: file('/usr/bin/curl'), pkg: 'curl' },
   /** Static: it runs alone in a container's root file system. */
   busybox: { find: file('/bin/busybox'), pkg: 'busybox-static' },
 } as const;
