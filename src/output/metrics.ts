@@ -149,7 +149,9 @@ export class SocketMetrics {
     this.#remember(capped, this.#opened, labels);
     this.#remember(capped, this.#closed, labels);
     if (event.kind === 'opened') {
-      if (!event.inventory) this.#opened.inc(labels);
+      // Both series exist from the first sight (at 0 for a connection there at the start): rate() has a start.
+      this.#opened.inc(labels, event.inventory ? 0 : 1);
+      this.#closed.inc(labels, 0);
       return;
     }
     if (event.kind === 'closed') this.#closed.inc(labels);
