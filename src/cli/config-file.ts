@@ -20,7 +20,7 @@ import { UsageError } from '../errors.js';
 /** The YAML parser, loaded when a --config is read: loading it costs 30 ms that a run without a file should not pay. */
 const loadYaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
-type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields' | 'count';
+type Kind = 'duration' | 'string' | 'boolean' | 'list' | 'fields' | 'count' | 'mode';
 
 /** File key (a flag's name) -> [attribute name in RawOptions, expected kind]. */
 const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
@@ -63,6 +63,17 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'socket.reverse_lookup.failure_ttl': ['failureTtl', 'duration'],
   'observe-dns': ['observeDns', 'boolean'],
   metrics: ['metrics', 'string'],
+  'file-path': ['filePath', 'string'],
+  'file-name': ['fileName', 'string'],
+  'file-rotate-every-kb': ['fileRotateEveryKb', 'count'],
+  'file-number-of-files': ['fileNumberOfFiles', 'count'],
+  'file-permissions': ['filePermissions', 'string'],
+  // Beats' output.file (its permissions an octal string or, as YAML reads 0600, a number)
+  'output.file.path': ['filePath', 'string'],
+  'output.file.filename': ['fileName', 'string'],
+  'output.file.rotate_every_kb': ['fileRotateEveryKb', 'count'],
+  'output.file.number_of_files': ['fileNumberOfFiles', 'count'],
+  'output.file.permissions': ['filePermissions', 'mode'],
   'metrics-label-values': ['metricsLabelValues', 'count'],
   'dns-snaplen': ['dnsSnaplen', 'count'],
   // Auditbeat's socket dataset's names (reference/auditbeat-system-socket.txt)
@@ -134,6 +145,10 @@ function check(key: string, kind: Kind, value: unknown, bad: (key: string, expec
       return typeof value === 'boolean' ? value : bad(key, 'must be true or false', value);
     case 'string':
       return typeof value === 'string' && value !== '' ? value : bad(key, 'must be a non-empty string', value);
+    case 'mode':
+      // A file mode: "0600" as a string, or 0600 as YAML 1.2 reads it (the number 600): its digits are the octal ones.
+      if (typeof value === 'string' && value !== '') return value;
+      return typeof value === 'number' && /^[0-7]{3}$/.test(String(value)) ? `0${value}` : bad(key, 'must be an octal file mode, like "0600"', value);
     case 'count':
       // The range is checked with the flag's.
       return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : bad(key, 'must be a whole number', value);

@@ -9,6 +9,7 @@ import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
+import { RotatingFileSink } from '../output/rotating-sink.js';
 import { terminalSafe } from '../output/sanitize.js';
 import { takeTerminal } from './terminal.js';
 import { eventIds, makeFilter, SensorLock } from '../core/filter.js';
@@ -383,7 +384,7 @@ async function startMetrics(opts: NonNullable<Config['metrics']>): Promise<{ met
  * without the sticky bit (/tmp has it), lets them swap the file between the
  * write and the rename.
  */
-function checkOutput(path: string | undefined): void {
+function checkOutput(path: string | undefined, flag = '--output'): void {
   if (path === undefined) return;
   const dir = dirname(resolve(path));
   let st;
@@ -392,13 +393,13 @@ function checkOutput(path: string | undefined): void {
   } catch {
     st = undefined;
   }
-  if (!st?.isDirectory()) throw new UsageError(`--output ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
+  if (!st?.isDirectory()) throw new UsageError(`${flag} ${path}: the directory ${dir} does not exist; expected a file in an existing directory`);
   const me = process.getuid?.() ?? 0;
   const sticky = (st.mode & 0o1000) !== 0;
   const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
   const others = (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== (process.getgid?.() ?? 0));
-  if (!sticky && others) throw new UsageError(`--output ${path}: the directory ${dir} (mode ${mode}) may be written by other users and has no sticky bit; expected a directory only you (or root) may write, or a sticky one like /tmp`);
-  if (!sticky && st.uid !== me && st.uid !== 0) throw new UsageError(`--output ${path}: the directory ${dir} belongs to uid ${st.uid}, who may replace the file; expected a directory of yours or root's`);
+  if (!sticky && others) throw new UsageError(`${flag} ${path}: the directory ${dir} (mode ${mode}) may be written by other users and has no sticky bit; expected a directory only you (or root) may write, or a sticky one like /tmp`);
+  if (!sticky && st.uid !== me && st.uid !== 0) throw new UsageError(`${flag} ${path}: the directory ${dir} belongs to uid ${st.uid}, who may replace the file; expected a directory of yours or root's`);
 }
 
 /** Set when the run ended with output the reader never took: the process exits at once, without it. */
@@ -407,6 +408,7 @@ const outputStalled = { value: false };
 async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: () => void): Promise<number> {
   checkProcRoot(config.procRoot);
   checkOutput(config.output);
+  if (config.file) checkOutput(join(config.file.dir, `${config.file.name}.ndjson`), '--file-path');
   // From here a stop signal is ours: one that comes while starting up still gets a clean first (and last) poll.
   const stop = new AbortController();
   if (early.length > 0) stop.abort();
@@ -440,7 +442,9 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const reverse = config.dns && (await import('../enrich/dns/setup.js')).buildReverseLookup(config.dns, config.once);
   const feed = await startFeed(config, notices.say, namespaces);
   const observer = await startDnsObserver(config, notices.say, namespaces);
-  const sink: Sink = config.output === undefined ? new OutputSink(process.stdout) : new AtomicFileSink(config.output);
+  const files = config.file && new RotatingFileSink({ ...config.file, warn: notices.say });
+  if (files) metrics?.metrics.trackLost('file', () => files.stats.lost);
+  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? new OutputSink(process.stdout));
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'
@@ -503,7 +507,8 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
     return 0;
   } finally {
     // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
-    const steps: Array<() => unknown> = [() => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => metrics?.server.close(), () => reverse?.close(), () => processes.close()];
+    if (files && files.stats.lost > 0) say(`${files.stats.lost} event line${files.stats.lost === 1 ? ' was' : 's were'} lost: they could not be written to ${join(config.file!.dir, config.file!.name)}.ndjson`);
+    const steps: Array<() => unknown> = [() => files?.close(), () => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => metrics?.server.close(), () => reverse?.close(), () => processes.close()];
     for (const step of steps) {
       try {
         await step();

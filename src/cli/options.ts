@@ -30,6 +30,11 @@ export interface RawOptions {
   readonly skipLocalLookups?: boolean;
   readonly observeDns?: boolean;
   readonly metrics?: string;
+  readonly filePath?: string;
+  readonly fileName?: string;
+  readonly fileRotateEveryKb?: string;
+  readonly fileNumberOfFiles?: string;
+  readonly filePermissions?: string;
   readonly metricsLabelValues?: string;
   readonly dnsSnaplen?: string;
   /** Config file only (Auditbeat's socket.dns.type, socket.dns.af_packet.interface): checked, one value each is served. */
@@ -74,6 +79,8 @@ export interface Config {
   readonly record: string | undefined;
   /** Reverse lookup of remote addresses; undefined when off. */
   readonly dns: DnsConfig | undefined;
+  /** --file-path: events to rotating NDJSON files there (Beats' output.file); undefined: not. */
+  readonly file: { readonly dir: string; readonly name: string; readonly rotateBytes: number; readonly files: number; readonly mode: number } | undefined;
   /** --metrics: serve Prometheus metrics here; undefined when off. */
   readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
@@ -235,13 +242,13 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   const transports = list('--protocol', raw.protocol, ['tcp', 'udp'] as const);
   const actions = list('--events', raw.events, ['opened', 'closed', 'flow'] as const);
   const events: EventSelection = Object.freeze({ opened: actions.includes('opened'), closed: actions.includes('closed'), flow: actions.includes('flow') });
-  const live = ctx.stdoutIsTTY && raw.format === undefined && !raw.once && raw.output === undefined;
+  const live = ctx.stdoutIsTTY && raw.format === undefined && !raw.once && raw.output === undefined && raw.filePath === undefined;
   return Object.freeze({
     periodMs,
     once: raw.once === true,
     view: live ? 'live' : 'stream',
     // --output: one JSON document a reader can open at any moment; stdout: a table on a terminal, else a line an event.
-    format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
+    format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : raw.filePath !== undefined ? 'ndjson' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     netns,
@@ -251,6 +258,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     dns: dns && Object.freeze(dns),
     observeDns: observeDns(raw),
     metrics: metricsConfig(raw),
+    file: fileConfig(raw),
     transports: Object.freeze(transports),
     events,
     flowPeriodMs: flowPeriod(raw, ctx, events),
@@ -268,6 +276,29 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     lockTtlMs: raw.lockTtl === undefined ? undefined : duration('--lock-ttl', raw.lockTtl, 1, MAX_PERIOD_MS, 'a duration like 10m or 1h'),
     paced: raw.replay === undefined || ctx.explicit.has('period'),
   });
+}
+
+const FILE_FLAGS = { fileName: '--file-name', fileRotateEveryKb: '--file-rotate-every-kb', fileNumberOfFiles: '--file-number-of-files', filePermissions: '--file-permissions' } as const;
+
+function fileConfig(raw: RawOptions): Config['file'] {
+  if (raw.filePath === undefined) {
+    const given = Object.entries(FILE_FLAGS).find(([attr]) => raw[attr as keyof typeof FILE_FLAGS] !== undefined);
+    if (given) throw new UsageError(`${given[1]} has no effect without --file-path`);
+    return undefined;
+  }
+  if (raw.filePath.trim() === '') throw new UsageError('--file-path is empty; expected a directory, like /var/log/socketwatch');
+  if (raw.output !== undefined) throw new UsageError('--file-path and --output cannot be used together: events go to rotating files, or a snapshot to one file');
+  if (raw.once) throw new UsageError('--file-path has no effect with --once; a snapshot goes to --output');
+  if (raw.format !== undefined && raw.format !== 'ndjson') throw new UsageError(`--file-path writes NDJSON; --format "${raw.format}" cannot go with it`);
+  const name = raw.fileName ?? 'socketwatch';
+  if (!/^[\w.-]{1,200}$/.test(name) || name.startsWith('.')) throw new UsageError(`--file-name "${name}" is not a file name; expected letters, digits, '.', '-' and '_', not starting with '.'`);
+  const kb = raw.fileRotateEveryKb === undefined ? 10_240 : count('--file-rotate-every-kb', raw.fileRotateEveryKb, 1, 100 * 1024 * 1024, 'a number of kilobytes from 1 to 104857600, like 10240');
+  const files = raw.fileNumberOfFiles === undefined ? 7 : count('--file-number-of-files', raw.fileNumberOfFiles, 2, 1024, 'a number of files from 2 to 1024, like 7');
+  const perm = raw.filePermissions ?? '0600';
+  if (!/^0?[0-7]{3}$/.test(perm)) throw new UsageError(`--file-permissions "${perm}" is not a file mode; expected octal, like 0600 or 0640`);
+  const mode = Number.parseInt(perm, 8);
+  if (mode & 0o002) throw new UsageError(`--file-permissions "${perm}" lets every user write the events; expected a mode without it, like 0600 or 0640`);
+  return Object.freeze({ dir: raw.filePath, name, rotateBytes: kb * 1024, files, mode });
 }
 
 function metricsConfig(raw: RawOptions): Config['metrics'] {

@@ -101,6 +101,22 @@ export class SocketMetrics {
     for (const event of poll.events) this.#event(event, now);
   }
 
+  /** Events an output could not deliver and gave up on (a full disk), as `total()` counts them since the start. */
+  trackLost(output: string, total: () => number): void {
+    let counted = 0;
+    new Counter({
+      name: `socketwatch_output_lost_total`,
+      help: 'Event lines an output could not write and gave up on (a full disk), by output',
+      labelNames: ['output'],
+      registers: [this.registry],
+      collect() {
+        const now = total();
+        this.inc({ output }, Math.max(0, now - counted));
+        counted = Math.max(counted, now);
+      },
+    });
+  }
+
   /** The output queue as a poll was written: what it dropped of that poll, what still waits. */
   output(o: OutputStats): void {
     for (const [kind, dropped] of Object.entries(o.dropped)) this.#outputDropped.inc({ kind }, dropped);

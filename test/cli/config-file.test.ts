@@ -43,6 +43,12 @@ describe('--config', () => {
     expect(() => run(['--config', file('eth0.yml', 'socket.dns.af_packet.interface: eth0\n')])).toThrow(/socket.dns.af_packet.interface "eth0" is not served; expected any/);
   });
 
+  it("reads Beats' output.file keys (permissions as YAML 1.2 reads 0640) and --metrics", () => {
+    expect(run(['--config', fixture('beats-outputs.yml')])).toMatchObject({
+      format: 'ndjson', file: { dir: '/var/log/socketwatch', name: 'sockets', rotateBytes: 5120 * 1024, files: 4, mode: 0o640 }, metrics: { host: '127.0.0.1', port: 9808, maxLabelValues: 50 },
+    });
+  });
+
   it('reads a plain map of flag names', () => {
     expect(run(['--config', fixture('plain.yml')])).toMatchObject({
       periodMs: 1000, format: 'json', transports: ['tcp', 'udp'], events: { opened: true, closed: true, flow: false },
