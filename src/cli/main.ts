@@ -444,7 +444,8 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const observer = await startDnsObserver(config, notices.say, namespaces);
   const files = config.file && new RotatingFileSink({ ...config.file, warn: notices.say });
   if (files) metrics?.metrics.trackLost('file', () => files.stats.lost);
-  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? new OutputSink(process.stdout));
+  const redis = config.redis && new (await import('../output/redis-sink.js')).RedisSink({ ...config.redis, password: config.redis.password ?? process.env['SOCKETWATCH_REDIS_PASSWORD'], warn: notices.say });
+  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? new OutputSink(process.stdout));
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'
@@ -508,7 +509,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   } finally {
     // Each step whatever the others do: a terminal that is gone (EIO) must not leave the listener running.
     if (files && files.stats.lost > 0) say(`${files.stats.lost} event line${files.stats.lost === 1 ? ' was' : 's were'} lost: they could not be written to ${join(config.file!.dir, config.file!.name)}.ndjson`);
-    const steps: Array<() => unknown> = [() => files?.close(), () => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => metrics?.server.close(), () => reverse?.close(), () => processes.close()];
+    const steps: Array<() => unknown> = [() => files?.close(), () => redis?.close(), () => terminal?.release(), () => notices.offView(), () => source.close(), () => feed?.close(), () => observer?.feed.close(), () => metrics?.server.close(), () => reverse?.close(), () => processes.close()];
     for (const step of steps) {
       try {
         await step();

@@ -31,6 +31,14 @@ export interface RawOptions {
   readonly observeDns?: boolean;
   readonly metrics?: string;
   readonly filePath?: string;
+  readonly redis?: string | readonly string[];
+  readonly redisKey?: string;
+  readonly redisDatatype?: string;
+  readonly redisDb?: string;
+  readonly redisPassword?: string;
+  readonly redisTimeout?: string;
+  readonly redisBackoffInit?: string;
+  readonly redisBackoffMax?: string;
   readonly fileName?: string;
   readonly fileRotateEveryKb?: string;
   readonly fileNumberOfFiles?: string;
@@ -81,6 +89,10 @@ export interface Config {
   readonly dns: DnsConfig | undefined;
   /** --file-path: events to rotating NDJSON files there (Beats' output.file); undefined: not. */
   readonly file: { readonly dir: string; readonly name: string; readonly rotateBytes: number; readonly files: number; readonly mode: number } | undefined;
+  /** --redis: events to Redis (Beats' output.redis); undefined: not. The password comes from the config file or SOCKETWATCH_REDIS_PASSWORD (main.ts), never a flag. */
+  readonly redis:
+    | { readonly host: string; readonly port: number; readonly key: string; readonly datatype: 'list' | 'channel'; readonly db: number; readonly password: string | undefined; readonly timeoutMs: number; readonly backoffInitMs: number; readonly backoffMaxMs: number }
+    | undefined;
   /** --metrics: serve Prometheus metrics here; undefined when off. */
   readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
@@ -242,13 +254,13 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
   const transports = list('--protocol', raw.protocol, ['tcp', 'udp'] as const);
   const actions = list('--events', raw.events, ['opened', 'closed', 'flow'] as const);
   const events: EventSelection = Object.freeze({ opened: actions.includes('opened'), closed: actions.includes('closed'), flow: actions.includes('flow') });
-  const live = ctx.stdoutIsTTY && raw.format === undefined && !raw.once && raw.output === undefined && raw.filePath === undefined;
+  const live = ctx.stdoutIsTTY && raw.format === undefined && !raw.once && raw.output === undefined && raw.filePath === undefined && raw.redis === undefined;
   return Object.freeze({
     periodMs,
     once: raw.once === true,
     view: live ? 'live' : 'stream',
     // --output: one JSON document a reader can open at any moment; stdout: a table on a terminal, else a line an event.
-    format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : raw.filePath !== undefined ? 'ndjson' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
+    format: (raw.format as FormatName | undefined) ?? (raw.output !== undefined ? 'json' : raw.filePath !== undefined || raw.redis !== undefined ? 'ndjson' : ctx.stdoutIsTTY ? 'table' : 'ndjson'),
     families: Object.freeze(families),
     procRoot: raw.procRoot,
     netns,
@@ -259,6 +271,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     observeDns: observeDns(raw),
     metrics: metricsConfig(raw),
     file: fileConfig(raw),
+    redis: redisConfig(raw),
     transports: Object.freeze(transports),
     events,
     flowPeriodMs: flowPeriod(raw, ctx, events),
@@ -299,6 +312,33 @@ function fileConfig(raw: RawOptions): Config['file'] {
   const mode = Number.parseInt(perm, 8);
   if (mode & 0o002) throw new UsageError(`--file-permissions "${perm}" lets every user write the events; expected a mode without it, like 0600 or 0640`);
   return Object.freeze({ dir: raw.filePath, name, rotateBytes: kb * 1024, files, mode });
+}
+
+const REDIS_FLAGS = { redisKey: '--redis-key', redisDatatype: '--redis-datatype', redisDb: '--redis-db', redisPassword: 'output.redis.password', redisTimeout: '--redis-timeout', redisBackoffInit: '--redis-backoff-init', redisBackoffMax: '--redis-backoff-max' } as const;
+
+function redisConfig(raw: RawOptions): Config['redis'] {
+  if (raw.redis === undefined) {
+    const given = Object.entries(REDIS_FLAGS).find(([attr]) => raw[attr as keyof typeof REDIS_FLAGS] !== undefined);
+    if (given) throw new UsageError(`${given[1]} has no effect without --redis`);
+    return undefined;
+  }
+  if (raw.output !== undefined || raw.filePath !== undefined) throw new UsageError('--redis cannot be used with --output or --file-path: events go to one place');
+  if (raw.once) throw new UsageError('--redis has no effect with --once; a snapshot goes to --output');
+  if (raw.format !== undefined && raw.format !== 'ndjson') throw new UsageError(`--redis sends each event as JSON; --format "${raw.format}" cannot go with it`);
+  // Beats' hosts is a list: the first is used.
+  const text = typeof raw.redis === 'string' ? raw.redis : (raw.redis[0] ?? '');
+  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([\w.-]+)(?::(\d{1,5}))?$/.exec(text);
+  const port = m?.[2] === undefined ? 6379 : Number(m[2]);
+  if (!m || !m[1] || !(port >= 1 && port <= 65_535)) throw new UsageError(`--redis "${text}" is not a Redis server; expected host[:port], like 127.0.0.1:6379, redis.example.com or [2001:db8::6]:6379`);
+  const datatype = raw.redisDatatype ?? 'list';
+  if (datatype !== 'list' && datatype !== 'channel') throw new UsageError(`--redis-datatype "${datatype}" is not a choice; expected list (RPUSH) or channel (PUBLISH)`);
+  const key = raw.redisKey ?? 'socketwatch';
+  if (key === '' || /\s/.test(key)) throw new UsageError(`--redis-key "${key}" is not a key; expected a name without spaces, like socketwatch`);
+  const db = raw.redisDb === undefined ? 0 : count('--redis-db', raw.redisDb, 0, 1_000_000, 'a database number, like 0');
+  const timeoutMs = duration('--redis-timeout', raw.redisTimeout ?? '5s', 1, 10 * 60_000, 'a duration from 1ms to 10m, like 5s');
+  const backoffInitMs = duration('--redis-backoff-init', raw.redisBackoffInit ?? '1s', 1, 10 * 60_000, 'a duration like 1s');
+  const backoffMaxMs = duration('--redis-backoff-max', raw.redisBackoffMax ?? '60s', backoffInitMs, 60 * 60_000, `a duration from --redis-backoff-init (${backoffInitMs} ms) to 1h, like 60s`);
+  return Object.freeze({ host: m[1], port, key, datatype, db, password: raw.redisPassword, timeoutMs, backoffInitMs, backoffMaxMs });
 }
 
 function metricsConfig(raw: RawOptions): Config['metrics'] {
