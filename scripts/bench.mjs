@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- N ...] [--runs R] [--idle S] [--capture RATES|none] [--netns none] [--observe-dns none] [--out FILE]
+// npm run bench [-- N ...] [--runs R] [--idle S] [--capture RATES|none] [--netns none] [--observe-dns none] [--fleet none] [--out FILE]
 //
 // socketwatch against the tools a user would otherwise run, on the same
 // sockets, in the same run. For each N it makes a private network namespace,
@@ -60,10 +60,11 @@ async function outside(argv) {
   const captureText = opt('--capture', '200,1000');
   const netnsCase = opt('--netns', 'yes') !== 'none';
   const dnsCase = opt('--observe-dns', 'yes') !== 'none';
+  const fleetCase = opt('--fleet', 'yes') !== 'none';
   const out = opt('--out', join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
   const ns = argv.length > 0 ? argv.map(Number) : [1000, 10000, 50000];
   const rates = captureText === 'none' ? [] : captureText.split(',').map(Number);
-  const usage = 'usage: npm run bench -- [N ...] [--runs R] [--idle SECONDS] [--capture RATE,...|none] [--netns none] [--observe-dns none] [--out FILE]\n  N: connections to hold (default 1000 10000 50000); RATE: short connections per second (default 200,1000)';
+  const usage = 'usage: npm run bench -- [N ...] [--runs R] [--idle SECONDS] [--capture RATE,...|none] [--netns none] [--observe-dns none] [--fleet none] [--out FILE]\n  N: connections to hold (default 1000 10000 50000); RATE: short connections per second (default 200,1000)';
   if (ns.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(runs) || runs < 1 || !(idleS >= 5) || rates.some((r) => !(r > 0))) die(usage);
 
   const needs = [];
@@ -105,6 +106,8 @@ async function outside(argv) {
   if (netnsCase) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-netns.mjs')], { stdio: 'inherit' });
   // --observe-dns: idle, under a flood of answers, and how often glibc's queries are traced to their process (scripts/bench-observe-dns.mjs).
   if (dnsCase) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-observe-dns.mjs')], { stdio: 'inherit' });
+  // The fleet's parts at 1,000 connections/s: stdout, rotating files, Redis, --metrics scraped by Prometheus (scripts/bench-fleet.mjs).
+  if (fleetCase) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-fleet.mjs')], { stdio: 'inherit' });
 }
 
 /** Runs this script's `mode` inside a fresh network namespace; its stdout is one JSON result. */
