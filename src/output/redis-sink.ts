@@ -63,6 +63,9 @@ export class RedisSink implements Sink {
     this.#client.on('error', (err: NodeJS.ErrnoException) => {
       this.#lastError = err.code ?? err.message;
     });
+    this.#client.on('ready', () => {
+      this.#lastError = undefined;
+    });
   }
 
   get stats(): RedisStats {
@@ -98,7 +101,7 @@ export class RedisSink implements Sink {
       } catch (err) {
         if (attempt > 0 || this.#down !== undefined) this.#retried++;
         // Not connected: the connection's own failure says more than the command's.
-        const why = this.#client.status !== 'ready' && this.#lastError !== undefined ? this.#lastError : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+        const why = this.#client.status !== 'ready' ? `not connected: ${this.#lastError ?? 'the connection closed'}` : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
         if (this.#down === undefined) {
           this.#down = why;
           this.#opts.warn(`${this.where} cannot take events (${why}); they wait, and are sent again every ${wait / 1000}–${this.#opts.backoffMaxMs / 1000} s until it can (what the output queue cannot hold meanwhile is dropped, counted)`);
