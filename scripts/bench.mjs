@@ -85,6 +85,8 @@ async function outside(argv) {
   if (!tools.lsof) note('lsof is not installed: its rows are skipped (Debian: apt-get install lsof)');
   if (!tools.psutil) note(`${PYTHON} has no psutil: its rows are skipped (Debian: apt-get install python3-psutil)`);
 
+  // Start-up: node itself, and socketwatch's --version (issue 18's target: at most 1.3x node -e 0).
+  const startup = { node: timeRuns(process.execPath, ['-e', '0']), version: timeRuns(process.execPath, [join(ROOT, 'bin', 'socketwatch.js'), '--version']) };
   const results = [];
   for (const n of ns) results.push(inNamespace(`N=${n}`, '--inside', { n, runs, idleS, tools }));
   const capture = [];
@@ -96,12 +98,14 @@ async function outside(argv) {
     node: process.version,
     cpus: (await import('node:os')).cpus().length,
     runs,
+    startup,
     results,
     capture,
   };
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${table(results)}\n${captureTable(capture)}\nJSON: ${out}\n`);
+  const startLine = `\nStart-up, median of 11 runs: node -e 0 ${fmt(startup.node)} ms; socketwatch --version ${fmt(startup.version)} ms = ${(startup.version / startup.node).toFixed(2)}x node -e 0 (target <= 1.3x)`;
+  process.stdout.write(`${startLine}\n${table(results)}\n${captureTable(capture)}\nJSON: ${out}\n`);
   // The network-namespace case: 100 namespaces against one (scripts/bench-netns.mjs).
   if (netnsCase) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-netns.mjs')], { stdio: 'inherit' });
   // --observe-dns: idle, under a flood of answers, and how often glibc's queries are traced to their process (scripts/bench-observe-dns.mjs).
@@ -133,6 +137,17 @@ const PEERS = [
   { key: 'netstat', label: 'netstat -tanp', cmd: 'netstat', args: ['-tanp'], slow: true, tool: 'netstat' },
   { key: 'lsof', label: 'lsof -nP -iTCP', cmd: 'lsof', args: ['-nP', '-iTCP'], slow: true, tool: 'lsof', okStatus: [0, 1] },
 ];
+
+/** Wall ms of a short command, the median of 11 runs. */
+function timeRuns(cmd, args) {
+  const xs = [];
+  for (let i = 0; i < 11; i++) {
+    const t = performance.now();
+    spawnSync(cmd, args, { stdio: 'ignore' });
+    xs.push(performance.now() - t);
+  }
+  return xs.sort((a, b) => a - b)[5];
+}
 
 function table(results) {
   const lines = [];

@@ -3,7 +3,7 @@
 // each dump.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monotonicMs } from './core/clock.js';
-import { toEventDocs, type DocMeta, type EventSelection, type PollContext } from './core/event.js';
+import { DocParts, toEventDocs, type DocMeta, type EventSelection, type PollContext } from './core/event.js';
 import { decorate, type Decoration, type SensorLock } from './core/filter.js';
 import { FlowTracker, NO_FEED, type SocketEvent } from './core/flows.js';
 import { isListening, ListenerTable } from './core/listeners.js';
@@ -168,6 +168,8 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
   let snapshotAt = -Infinity;
   let changedSinceSnapshot = true;
   let last = false; // stopping: this poll is the final one
+  /** A process's and a user's document parts, made once for all their sockets and polls. */
+  const parts = new DocParts();
   /** When the previous poll's dump began: what is new now opened after it (CLOCK_MONOTONIC ms). */
   let previousDumpMs = -Infinity;
 
@@ -273,6 +275,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
         hostName: deps.hostName,
         docMeta: deps.docMeta?.(),
         wallOffsetMs,
+        parts,
       };
       const now = performance.now();
       const meta: PollMeta = {

@@ -6,7 +6,7 @@ import { communityId } from './community-id.js';
 import type { SideTotals } from './counters.js';
 import type { FlowFacts, SocketEvent } from './flows.js';
 import { createHash } from 'node:crypto';
-import type { Attribution, EnrichedSocket, Placement, ProcessInfo } from './model.js';
+import type { Attribution, EnrichedSocket, Placement, ProcessInfo, UserInfo } from './model.js';
 import { isAborted } from './listeners.js';
 import { tcpStateName } from './tcp-states.js';
 
@@ -23,6 +23,61 @@ export interface PollContext {
   readonly docMeta?: DocMeta | undefined;
   /** Wall clock minus monotonic clock at this poll: flow times are monotonic, shown as wall time (core/clock.ts). */
   readonly wallOffsetMs: number;
+  /** Where the parts shared by a process's (a user's) every document are kept, across polls; undefined: made for each. */
+  readonly parts?: DocParts | undefined;
+}
+
+type ProcessDoc = NonNullable<SocketEventDoc['process']>;
+type GroupDoc = NonNullable<SocketEventDoc['group']>;
+type UserDoc = NonNullable<SocketEventDoc['user']>;
+
+/**
+ * The document parts that are the same for every socket of a process (its
+ * process.* and group.*) or a user (user.*): made once per fact object — the
+ * process table and the user directory hand out the same immutable object
+ * while nothing changed — and shared by every document that carries them,
+ * which no code changes afterwards. A serializer may then write each once
+ * (output/doc-json.ts). Held weakly: gone with the facts.
+ */
+export class DocParts {
+  readonly #processes = new WeakMap<ProcessInfo, { process: ProcessDoc; group: GroupDoc | undefined }>();
+  readonly #users = new WeakMap<UserInfo, UserDoc>();
+
+  process(p: ProcessInfo, hostId: string): { process: ProcessDoc; group: GroupDoc | undefined } {
+    let parts = this.#processes.get(p);
+    if (!parts) {
+      parts = processParts(p, hostId);
+      this.#processes.set(p, parts);
+    }
+    return parts;
+  }
+
+  user(u: UserInfo): UserDoc {
+    let doc = this.#users.get(u);
+    if (!doc) {
+      doc = userDoc(u);
+      this.#users.set(u, doc);
+    }
+    return doc;
+  }
+}
+
+function processParts(p: ProcessInfo, hostId: string): { process: ProcessDoc; group: GroupDoc | undefined } {
+  const process: ProcessDoc = { pid: p.pid, name: p.name, args: [...p.args], command_line: p.commandLine };
+  if (p.executable !== undefined) process.executable = p.executable;
+  const facts = processFacts(p, hostId);
+  if (facts.entityId !== undefined) process.entity_id = facts.entityId;
+  if (facts.start !== undefined) process.start = facts.start;
+  if (p.ppid !== undefined) process.parent = facts.parentEntityId === undefined ? { pid: p.ppid } : { pid: p.ppid, entity_id: facts.parentEntityId };
+  const group = p.group ? (p.group.name === undefined ? { id: p.group.id } : { id: p.group.id, name: p.group.name }) : undefined;
+  return { process, group };
+}
+
+function userDoc(u: UserInfo): UserDoc {
+  const doc: UserDoc = { id: u.id };
+  if (u.name) doc.name = u.name;
+  if (u.fullName) doc.full_name = u.fullName;
+  return doc;
 }
 
 /** The ECS version the documents follow (audited against elastic/ecs 9.4). */
@@ -318,13 +373,10 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
 
   if (e.process) {
     const p = e.process;
-    doc.process = { pid: p.pid, name: p.name, args: [...p.args], command_line: p.commandLine };
-    if (p.executable !== undefined) doc.process.executable = p.executable;
-    const facts = processFacts(p, ctx.docMeta?.host.id ?? ctx.hostName);
-    if (facts.entityId !== undefined) doc.process.entity_id = facts.entityId;
-    if (facts.start !== undefined) doc.process.start = facts.start;
-    if (p.ppid !== undefined) doc.process.parent = facts.parentEntityId === undefined ? { pid: p.ppid } : { pid: p.ppid, entity_id: facts.parentEntityId };
-    if (p.group) doc.group = p.group.name === undefined ? { id: p.group.id } : { id: p.group.id, name: p.group.name };
+    const hostId = ctx.docMeta?.host.id ?? ctx.hostName;
+    const parts = ctx.parts ? ctx.parts.process(p, hostId) : processParts(p, hostId);
+    doc.process = parts.process;
+    if (parts.group) doc.group = parts.group;
     doc.system.socket.process = { cmdline: p.commandLine, attribution: e.attribution ?? 'fd' };
   } else if (e.pool) {
     // A pool of processes holds the listener it came through: only what they all share.
@@ -339,12 +391,7 @@ function baseDoc(e: EnrichedSocket, ctx: PollContext, action: EventAction, type:
     doc.system.socket.process = { attribution: 'listener_pool', pids: [...p.pids] };
     if (p.args !== undefined) doc.system.socket.process.cmdline = p.args.join(' ');
   }
-  if (e.user) {
-    const u = e.user;
-    doc.user = { id: u.id };
-    if (u.name) doc.user.name = u.name;
-    if (u.fullName) doc.user.full_name = u.fullName;
-  }
+  if (e.user) doc.user = ctx.parts ? ctx.parts.user(e.user) : userDoc(e.user);
   // ECS related.*: both ends' addresses, the user's name.
   const ips = [doc.source?.ip, doc.destination?.ip, doc.server?.ip].filter((ip): ip is string => ip !== undefined);
   if (ips.length > 0) (doc.related ??= {}).ip = [...new Set(ips)];

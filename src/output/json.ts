@@ -5,6 +5,7 @@
 //   ]}
 // Compact and valid JSON, yet greppable and diffable line by line, and
 // written in chunks. Successive polls are successive documents (jq reads them as a stream).
+import { DocJson } from './doc-json.js';
 import type { Formatter, PollMeta } from './formatter.js';
 
 const ms = (n: number): number => Math.round(n * 1000) / 1000;
@@ -39,6 +40,7 @@ export function pollHead(meta: PollMeta): Record<string, unknown> {
 
 export function jsonFormatter(): Formatter {
   let any = false;
+  const json = new DocJson();
   return {
     begin: (meta) => {
       any = false;
@@ -47,7 +49,7 @@ export function jsonFormatter(): Formatter {
     events: (docs) => {
       let out = '';
       for (const e of docs) {
-        out += `${any ? ',' : ''}\n${JSON.stringify(e)}`;
+        out += `${any ? ',' : ''}\n${json.text(e)}`;
         any = true;
       }
       return out;
