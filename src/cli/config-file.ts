@@ -63,6 +63,7 @@ const KEYS: Readonly<Record<string, readonly [string, Kind]>> = {
   'socket.reverse_lookup.failure_ttl': ['failureTtl', 'duration'],
   'observe-dns': ['observeDns', 'boolean'],
   metrics: ['metrics', 'string'],
+  'dump-every': ['dumpEvery', 'duration'],
   'file-path': ['filePath', 'string'],
   'file-name': ['fileName', 'string'],
   'file-rotate-every-kb': ['fileRotateEveryKb', 'count'],

@@ -207,7 +207,9 @@ async function buildSource(config: Config, warn: (message: string) => void, proc
     discover: directory && (() => directory.refresh(processes.pids())),
     enter: host.enterNamespace,
     release: host.releaseNamespace,
-    counters: (ns) => (ns.fd === undefined ? undefined : host.namespaceCounters(ns.fd)),
+    // --dump-every 0: every namespace every poll (no counters read).
+    counters: config.dumpEveryMs === 0 ? undefined : (ns) => host.namespaceCounters(ns.fd),
+    fullEveryMs: config.dumpEveryMs,
     source: (ns) =>
       new NetlinkSource({
         families: config.families,

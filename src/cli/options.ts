@@ -30,6 +30,7 @@ export interface RawOptions {
   readonly skipLocalLookups?: boolean;
   readonly observeDns?: boolean;
   readonly metrics?: string;
+  readonly dumpEvery: string;
   readonly filePath?: string;
   readonly redis?: string | readonly string[];
   readonly redisKey?: string;
@@ -93,6 +94,8 @@ export interface Config {
   readonly redis:
     | { readonly host: string; readonly port: number; readonly key: string; readonly datatype: 'list' | 'channel'; readonly db: number; readonly password: string | undefined; readonly timeoutMs: number; readonly backoffInitMs: number; readonly backoffMaxMs: number }
     | undefined;
+  /** --dump-every: a namespace whose counters have not moved is still dumped this often; 0: every poll. */
+  readonly dumpEveryMs: number;
   /** --metrics: serve Prometheus metrics here; undefined when off. */
   readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
@@ -270,6 +273,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     dns: dns && Object.freeze(dns),
     observeDns: observeDns(raw),
     metrics: metricsConfig(raw),
+    dumpEveryMs: raw.dumpEvery.trim() === '0' ? 0 : duration('--dump-every', raw.dumpEvery, 0, MAX_PERIOD_MS, 'a duration from 0s (every poll) to 24h, like 10s'),
     file: fileConfig(raw),
     redis: redisConfig(raw),
     transports: Object.freeze(transports),

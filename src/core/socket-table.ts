@@ -8,6 +8,14 @@ export const isTimeWaitRow = (s: Pick<SocketRecord, 'state' | 'timer'>): boolean
 
 const NO_NAMESPACES: ReadonlySet<number> = new Set();
 
+/**
+ * A connection no process holds yet — in setup (SYN_RECV) or waiting in its
+ * listener's accept queue — whose accept() no kernel counter will tell: its
+ * namespace must be dumped until it is taken (namespace-source.ts).
+ */
+const waitsForAccept = (r: SocketRecord): boolean =>
+  r.transport === 'tcp' && r.inode === 0 && !isTimeWaitRow(r) && (r.state === TcpState.ESTABLISHED || r.state === TcpState.CLOSE_WAIT || r.state === TcpState.SYN_RECV);
+
 export interface TableDiff {
   /** Sockets whose identity was not in the previous dump, in dump order. */
   readonly opened: SocketRecord[];
@@ -50,6 +58,18 @@ interface Entry {
  */
 export class SocketTable {
   readonly #entries = new Map<SocketKey, Entry>();
+  /** Sockets waiting to be accepted, and their namespaces. */
+  readonly #waiting = new Map<SocketKey, number>();
+
+  /** The namespaces where a connection waits to be accepted. */
+  waitingNamespaces(): ReadonlySet<number> {
+    return new Set(this.#waiting.values());
+  }
+
+  #noteWaiting(key: SocketKey, r: SocketRecord): void {
+    if (waitsForAccept(r)) this.#waiting.set(key, r.netns);
+    else if (this.#waiting.size > 0) this.#waiting.delete(key);
+  }
   #generation = 0;
 
   get size(): number {
@@ -89,6 +109,7 @@ export class SocketTable {
       if (entry === undefined) {
         const record = cursor.decode();
         this.#entries.set(key, { record, seen: generation });
+        this.#noteWaiting(key, record);
         opened.push(record);
         const slot = stateSlot(record.transport, record.state);
         states[slot]!++;
@@ -114,6 +135,7 @@ export class SocketTable {
           if (inode !== 0) adopted.push(record);
           record.inode = inode;
         }
+        this.#noteWaiting(key, record);
         const slot = stateSlot(record.transport, state);
         states[slot]!++;
         nsStates[slot]!++;
@@ -144,6 +166,7 @@ export class SocketTable {
         }
         closed.push(record);
         this.#entries.delete(key);
+        this.#waiting.delete(key);
       }
     }
     return { opened, closed, ended, released, adopted, total, states, byNetns };

@@ -14,6 +14,8 @@ export type DumpFamily = Family | 'inet';
 export interface DumpRequest {
   /** Ask for tcp_info (counters): bigger dumps (~408 instead of ~124 bytes a socket), so only when needed. */
   readonly counters: boolean;
+  /** Namespaces to dump even when their counters have not moved (a connection there waits to be accepted). */
+  readonly mustDump?: ReadonlySet<number> | undefined;
 }
 
 /** One complete dump of the socket table. */

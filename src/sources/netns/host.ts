@@ -89,10 +89,21 @@ export function bindName(inode: number, dirs: ReadonlyArray<{ readonly path: str
  * namespace it was opened in), and read again each poll: ~10 µs, where a
  * dump walks the kernel's whole shared socket table.
  */
-export function namespaceCounters(fd: number): { read(): string; close(): void } | undefined {
+export function namespaceCounters(fd: number | undefined): { read(): string; close(): void } | undefined {
   let files: number[];
+  // sockstat6 too: an IPv6 listen() or UDP bind moves only its TCP6/UDP6 inuse (the Tcp counters of snmp are both families').
+  const open = (): number[] => {
+    const files = [openSync('/proc/thread-self/net/snmp', 'r'), openSync('/proc/thread-self/net/sockstat', 'r')];
+    try {
+      files.push(openSync('/proc/thread-self/net/sockstat6', 'r'));
+    } catch {
+      // no IPv6 in this kernel: nothing to read
+    }
+    return files;
+  };
   try {
-    files = inNetns(fd, () => [openSync('/proc/thread-self/net/snmp', 'r'), openSync('/proc/thread-self/net/sockstat', 'r')]);
+    // undefined: our own namespace, the thread's already (/proc/thread-self/net is the reading thread's namespace's).
+    files = fd === undefined ? open() : inNetns(fd, open);
   } catch (err) {
     if (err instanceof NetnsStuckError) throw err;
     return undefined;
@@ -106,7 +117,8 @@ export function namespaceCounters(fd: number): { read(): string; close(): void }
       // The value lines of Tcp and Udp; of sockstat only what is the namespace's own (orphans, allocations and memory are host-wide).
       const values = snmp.split('\n').filter((l, i, all) => (l.startsWith('Tcp: ') || l.startsWith('Udp: ')) && all[i - 1]?.slice(0, 4) === l.slice(0, 4));
       const own = [...counts.matchAll(/^(TCP|UDP): inuse (\d+)(?: orphan \d+ tw (\d+))?/gm)].map((m) => m.slice(1).join(' '));
-      return `${values.join('|')}|${own.join('|')}`;
+      const six = files[2] === undefined ? '' : [...text(files[2]).matchAll(/^(TCP6|UDP6): inuse (\d+)/gm)].map((m) => m.slice(1).join(' ')).join('|');
+      return `${values.join('|')}|${own.join('|')}|${six}`;
     },
     close: () => {
       for (const f of files) closeSync(f);

@@ -74,7 +74,8 @@ export class NamespaceSource implements SocketSource {
   constructor(opts: NamespaceSourceOptions) {
     this.#opts = opts;
     this.own = { ...opts.own, fd: undefined };
-    this.#watched.set(this.own.inode, this.#entry(this.own, undefined));
+    // Ours too: at 100,000 idle sockets a dump every second is most of a steady run's cost.
+    this.#watched.set(this.own.inode, this.#entry(this.own, opts.counters?.(this.own)));
   }
 
   /** Calls `fn` with the namespaces that came and went at each refresh (for the notification listener). */
@@ -98,7 +99,8 @@ export class NamespaceSource implements SocketSource {
     for (const e of this.#watched.values()) {
       // Read before the dump: what moves during it moves the next reading.
       const print = e.print?.read();
-      const due = request?.counters === true || now - e.dumpedMs >= (this.#opts.fullEveryMs ?? FULL_EVERY_MS);
+      // What no counter tells — accept() of a connection waiting in a listener's queue — is dumped for until it is done.
+      const due = request?.counters === true || request?.mustDump?.has(e.ns.inode) === true || now - e.dumpedMs >= (this.#opts.fullEveryMs ?? FULL_EVERY_MS);
       if (print !== undefined && print === e.printed && !due) {
         skipped.add(e.ns.inode);
         continue;
