@@ -186,7 +186,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const lossesBefore = deps.feed?.losses() ?? NO_FEED.before;
     let dump;
     try {
-      dump = await deps.source.dump({ counters });
+      dump = await deps.source.dump({ counters, mustDump: table.waitingNamespaces() });
       failures = 0;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
