@@ -56,8 +56,18 @@ interface Entry {
  * sweeps out what it did not see — a steady-state poll costs two integer
  * reads and a map lookup per socket, no allocation.
  */
+/** State counts of these entries (a namespace skipped before it was ever counted). */
+function countStates(entries: Iterable<Entry>): StateCounts {
+  const counts = newStateCounts();
+  for (const e of entries) counts[stateSlot(e.record.transport, e.record.state)]!++;
+  return counts;
+}
+
 export class SocketTable {
   readonly #entries = new Map<SocketKey, Entry>();
+  /** The same entries by namespace, and each namespace's state counts as of its last dump: a skipped one is not walked. */
+  readonly #byNs = new Map<number, Map<SocketKey, Entry>>();
+  readonly #nsCounts = new Map<number, StateCounts>();
   /** Sockets waiting to be accepted, and their namespaces. */
   readonly #waiting = new Map<SocketKey, number>();
 
@@ -108,7 +118,9 @@ export class SocketTable {
       const entry = this.#entries.get(key);
       if (entry === undefined) {
         const record = cursor.decode();
-        this.#entries.set(key, { record, seen: generation });
+        const made = { record, seen: generation };
+        this.#entries.set(key, made);
+        (this.#byNs.get(record.netns) ?? this.#byNs.set(record.netns, new Map()).get(record.netns)!).set(key, made);
         this.#noteWaiting(key, record);
         opened.push(record);
         const slot = stateSlot(record.transport, record.state);
@@ -152,23 +164,31 @@ export class SocketTable {
       total++;
     }
     const closed: SocketRecord[] = [];
-    if (this.#entries.size > total) {
-      for (const [key, entry] of this.#entries) {
-        if (entry.seen === generation) continue;
-        const record = entry.record;
-        if (skipped.has(record.netns)) {
-          entry.seen = generation;
-          const slot = stateSlot(record.transport, record.state);
-          states[slot]!++;
-          (byNetns.get(record.netns) ?? byNetns.set(record.netns, newStateCounts()).get(record.netns)!)[slot]!++;
-          total++;
-          continue;
+    for (const [ns, group] of this.#byNs) {
+      if (skipped.has(ns)) {
+        // Not dumped: its sockets stand as last seen, counted as then, without walking them.
+        const counts = this.#nsCounts.get(ns) ?? countStates(group.values());
+        const into = byNetns.get(ns) ?? byNetns.set(ns, newStateCounts()).get(ns)!;
+        for (let i = 0; i < counts.length; i++) {
+          states[i]! += counts[i]!;
+          into[i]! += counts[i]!;
         }
-        closed.push(record);
+        total += group.size;
+        continue;
+      }
+      for (const [key, entry] of group) {
+        if (entry.seen === generation) continue;
+        closed.push(entry.record);
+        group.delete(key);
         this.#entries.delete(key);
         this.#waiting.delete(key);
       }
+      if (group.size === 0) {
+        this.#byNs.delete(ns);
+        this.#nsCounts.delete(ns);
+      }
     }
+    for (const [ns, counts] of byNetns) if (!skipped.has(ns)) this.#nsCounts.set(ns, counts.slice());
     return { opened, closed, ended, released, adopted, total, states, byNetns };
   }
 }

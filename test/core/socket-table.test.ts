@@ -51,6 +51,21 @@ describe('SocketTable', () => {
     expect(keys(t.apply(new ListCursor([inA(1)])).closed)).toEqual([3]);
   });
 
+  it('a namespace skipped poll after poll stands as its last dump counted it, everything skipped too; dumped again, its closes are found', () => {
+    const t = new SocketTable();
+    const inA = (k: number, state = TcpState.ESTABLISHED) => ({ ...rec(k, state), netns: 11 });
+    t.apply(new ListCursor([inA(1), inA(2), inA(3, TcpState.LISTEN)]));
+    for (let i = 0; i < 3; i++) {
+      const d = t.apply(new ListCursor([]), false, new Set([11]));
+      expect([d.closed, d.opened, d.total]).toEqual([[], [], 3]);
+      expect(summaryOf(d.states)).toMatchObject({ all: { count: 3, listening: 1 }, tcp: { all: { established: 2 } } });
+      expect(summaryOf(d.byNetns.get(11)!)).toMatchObject({ all: { count: 3, listening: 1 } });
+    }
+    const d = t.apply(new ListCursor([inA(1), inA(3, TcpState.LISTEN), inA(4)]));
+    expect([keys(d.closed), keys(d.opened), d.total]).toEqual([[2], [4], 3]);
+    expect(summaryOf(t.apply(new ListCursor([]), false, new Set([11])).states)).toMatchObject({ all: { count: 3, listening: 1 } });
+  });
+
   it('reports every socket of the first dump as opened', () => {
     const t = new SocketTable();
     const d = t.apply(new ListCursor([rec(1), rec(2), rec(3)]));
