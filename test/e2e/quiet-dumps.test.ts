@@ -46,7 +46,7 @@ describe('skipping quiet dumps', () => {
   it.each([11, 23])('changes nothing reported: every connection of a random scenario (seed %i), closed once, same bytes', async (seed) => {
     const ns = space();
     const every = watch(ns, [...args, '--dump-every', '0s']);
-    const quiet = watch(ns, args);
+    const quiet = watch(ns, [...args, '--dump-every', '10s']); // given: its own namespace is skipped when quiet too
     await sleep(1000);
     const truth = await runScenario<Truth>(ns, 'random_ops', [seed, 5]);
     await sleep(1500);
