@@ -119,7 +119,13 @@ const MAX_ALIASES = 100;
 export function readConfigFile(path: string): FileOptions {
   let text: string;
   try {
-    const size = statSync(path).size;
+    const st = statSync(path);
+    const size = st.size;
+    // As Beats' strict.perms: a file another user may change could point the events, the metrics port or the Redis
+    // password anywhere — it must be the runner's (or root's), and writable by its owner alone.
+    const me = process.getuid?.() ?? 0;
+    if ((st.mode & 0o022) !== 0) throw new UsageError(`--config ${path} may be written by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); expected a file only its owner may write (chmod go-w)`);
+    if (st.uid !== me && st.uid !== 0) throw new UsageError(`--config ${path} belongs to uid ${st.uid}; expected a file of yours or root's`);
     if (size > MAX_CONFIG_BYTES) throw new UsageError(`--config ${path} is ${size} bytes; expected a YAML file of at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`);
     text = readFileSync(path, 'utf8');
   } catch (err) {

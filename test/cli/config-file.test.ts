@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,18 @@ describe('--config', () => {
     expect(run(['--config', fixture('beats-outputs.yml')])).toMatchObject({
       format: 'ndjson', file: { dir: '/var/log/socketwatch', name: 'sockets', rotateBytes: 5120 * 1024, files: 4, mode: 0o640 }, metrics: { host: '127.0.0.1', port: 9808, maxLabelValues: 50 },
     });
+  });
+
+  it("refuses, as Beats' strict.perms does, a file other users may write or that another user owns", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'socketwatch-cfg-'));
+    const writable = join(dir, 'open.yml');
+    writeFileSync(writable, 'period: 1s\n');
+    chmodSync(writable, 0o666);
+    expect(() => run(['--config', writable])).toThrow(/--config .*open\.yml may be written by other users \(mode 0666\); expected a file only its owner may write/);
+    const theirs = join(dir, 'theirs.yml');
+    writeFileSync(theirs, 'period: 1s\n');
+    chownSync(theirs, 65534, 65534);
+    expect(() => run(['--config', theirs])).toThrow(/--config .*theirs\.yml belongs to uid 65534; expected a file of yours or root's/);
   });
 
   it('reads a plain map of flag names', () => {
