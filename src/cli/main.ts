@@ -369,6 +369,23 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
   return { feed, names };
 }
 
+/**
+ * For stdout into a pipe (`socketwatch | head -1`): whether its reader has
+ * gone, asked each poll — a quiet host writes nothing for a long time, and
+ * the pipeline would wait for socketwatch until it did. Not asked of a file.
+ */
+async function stdoutReaderGone(): Promise<(() => boolean) | undefined> {
+  let st;
+  try {
+    st = statSync('/dev/stdout');
+  } catch {
+    return undefined;
+  }
+  if (!st.isFIFO() && !st.isSocket()) return undefined;
+  const { peerGone } = await import('../sources/netlink/sys.js');
+  return () => peerGone(1);
+}
+
 /** --metrics: the registry the polls feed, served over HTTP; a port that cannot be had ends the run before the first poll (exit 1). */
 async function startMetrics(opts: NonNullable<Config['metrics']>): Promise<{ metrics: SocketMetrics; server: MetricsServer }> {
   const [{ SocketMetrics }, { serveMetrics }] = await Promise.all([import('../output/metrics.js'), import('../output/metrics-server.js')]);
@@ -449,7 +466,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const files = config.file && new RotatingFileSink({ ...config.file, warn: notices.say });
   if (files) metrics?.metrics.trackLost('file', () => files.stats.lost);
   const redis = config.redis && new (await import('../output/redis-sink.js')).RedisSink({ ...config.redis, password: config.redis.password ?? process.env['SOCKETWATCH_REDIS_PASSWORD'], warn: notices.say });
-  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? new OutputSink(process.stdout));
+  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? new OutputSink(process.stdout, await stdoutReaderGone()));
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'

@@ -21,11 +21,14 @@ export interface Sink {
  */
 export class OutputSink implements Sink {
   readonly #stream: NodeJS.WritableStream;
+  readonly #peerGone: (() => boolean) | undefined;
   #closed = false;
   #failure: Error | undefined;
 
-  constructor(stream: NodeJS.WritableStream) {
+  /** `peerGone`: asks, without writing, whether the reader has gone (a run with nothing to write would not learn it). */
+  constructor(stream: NodeJS.WritableStream, peerGone?: () => boolean) {
     this.#stream = stream;
+    this.#peerGone = peerGone;
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (readerGone(err)) this.#closed = true;
       else this.#failure ??= writeFailed(err);
@@ -34,6 +37,7 @@ export class OutputSink implements Sink {
 
   /** The reader has gone: nothing more will be written. */
   get closed(): boolean {
+    if (!this.#closed && this.#peerGone?.()) this.#closed = true;
     return this.#closed;
   }
 

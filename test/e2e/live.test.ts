@@ -1,11 +1,12 @@
 // The built CLI against the real kernel and the real /proc: sockets this test
 // opens on loopback, found by their ports (other processes own sockets too).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, LiveCli, runCli } from '../helpers/cli.js';
+import { Netns } from '../helpers/netns.js';
 
 interface Ev {
   network: { direction: string; type: string; transport: string; iana_number: string; community_id?: string };
@@ -95,6 +96,20 @@ describe('socketwatch --once on real sockets', () => {
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error|^\s+at /m);
+  });
+});
+
+describe('a reader that goes away while nothing happens', () => {
+  it('socketwatch --period 200ms | head -1 on a quiet host ends with head, not at the next event', async () => {
+    const ns = Netns.create();
+    cleanup.push(() => ns.destroy());
+    const holder = await ns.holder();
+    await holder.listen('127.0.0.1'); // one line, then nothing moves
+    const started = Date.now();
+    const r = spawnSync('ip', ['netns', 'exec', ns.name, '/bin/bash', '-c', `set -o pipefail; "${process.execPath}" "${BIN}" --netns self --period 200ms | head -1 >/dev/null`], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(r.stderr).not.toMatch(/EPIPE|Error|^\s+at /m);
   });
 });
 

@@ -20,6 +20,7 @@ const dup2Fd = libc.func('int dup2(int oldfd, int newfd)');
 const send = libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)');
 const setnsFd = libc.func('int setns(int fd, int nstype)');
 const setpriorityFn = libc.func('int setpriority(int which, uint32_t who, int prio)');
+const pollFn = libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)');
 // struct sock_fprog { unsigned short len; struct sock_filter *filter; } (linux/filter.h)
 const SockFprog = koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'void *' });
 const attachFilter = libc.func('setsockopt', 'int', ['int', 'int', 'int', koffi.pointer(SockFprog), 'uint32_t']);
@@ -250,6 +251,19 @@ export interface ReadableWatch {
  */
 export function setNice(value: number): boolean {
   return (setpriorityFn(0, 0, value) as number) === 0;
+}
+
+/**
+ * Whether the other end of `fd` has gone: a pipe's reader exited (POLLERR on
+ * the write end), or a terminal hung up (POLLHUP). Asked without writing —
+ * a writer with nothing to write learns of EPIPE only when it next writes.
+ */
+export function peerGone(fd: number): boolean {
+  const pfd = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(0x4, 4); // POLLOUT
+  if ((pollFn(pfd, 1, 0) as number) < 0) return false;
+  return (pfd.readInt16LE(6) & (0x8 | 0x10)) !== 0; // POLLERR | POLLHUP
 }
 
 export function close(fd: number): void {
