@@ -309,6 +309,19 @@ function bootId(procRoot: string): string {
   }
 }
 
+/**
+ * A child that works in every watched namespace (the notification listener,
+ * the DNS observer) is told of each one that comes — with a path that opens
+ * it from the child, our fd on it — and of each that goes.
+ */
+function followNamespaces(namespaces: NamespaceSource, child: { watch(spaces: ReadonlyArray<{ inode: number; path: string }>): void; unwatch(inodes: readonly number[]): void }): void {
+  const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
+  namespaces.onChange((added, removed) => {
+    child.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));
+    child.unwatch(removed.map((ns) => ns.inode));
+  });
+}
+
 /** Destroy notifications, when closed sockets or flows are wanted from a live kernel; undefined otherwise. */
 async function startFeed(config: Config, warn: (message: string) => void, namespaces: NamespaceSource | undefined): Promise<DestroyFeed | undefined> {
   if (config.once || namespaces === undefined || !(config.events.closed || config.events.flow)) return undefined;
@@ -317,11 +330,7 @@ async function startFeed(config: Config, warn: (message: string) => void, namesp
   const started = await feed.start();
   if (started.ok) {
     // Each namespace's closes are told only there: the listener subscribes in each, through our fd on it.
-    const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
-    namespaces.onChange((added, removed) => {
-      feed.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));
-      feed.unwatch(removed.map((ns) => ns.inode));
-    });
+    followNamespaces(namespaces, feed);
     return feed;
   }
   feed.close();
@@ -361,11 +370,7 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
     return undefined;
   }
   names.catchUpWith = () => feed.sync(DNS_SYNC_MS);
-  const path = (ns: Watched): string => `/proc/${process.pid}/fd/${ns.fd}`;
-  namespaces.onChange((added, removed) => {
-    feed.watch(added.filter((ns) => ns.fd !== undefined).map((ns) => ({ inode: ns.inode, path: path(ns) })));
-    feed.unwatch(removed.map((ns) => ns.inode));
-  });
+  followNamespaces(namespaces, feed);
   return { feed, names };
 }
 

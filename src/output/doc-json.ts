@@ -10,6 +10,8 @@ const SHARED = new Set(['host', 'agent', 'process', 'group', 'user']);
 
 export class DocJson {
   readonly #texts = new WeakMap<object, string>();
+  /** `"key":` by key: a few dozen names, the same in every document. */
+  readonly #keys = new Map<string, string>();
 
   text(doc: SocketEventDoc): string {
     let out = '{';
@@ -17,10 +19,19 @@ export class DocJson {
     for (const key in doc) {
       const value = (doc as unknown as Record<string, unknown>)[key];
       if (value === undefined || typeof value === 'function') continue;
-      out += `${first ? '' : ','}${JSON.stringify(key)}:${SHARED.has(key) && typeof value === 'object' && value !== null ? this.#shared(value) : JSON.stringify(value)}`;
+      out += `${first ? '' : ','}${this.#key(key)}${SHARED.has(key) && typeof value === 'object' && value !== null ? this.#shared(value) : JSON.stringify(value)}`;
       first = false;
     }
     return `${out}}`;
+  }
+
+  #key(key: string): string {
+    let text = this.#keys.get(key);
+    if (text === undefined) {
+      text = `${JSON.stringify(key)}:`;
+      if (this.#keys.size < 1024) this.#keys.set(key, text); // --fields-under-root keys are the user's: bounded
+    }
+    return text;
   }
 
   #shared(value: object): string {
