@@ -1,7 +1,7 @@
 // Where output goes: a stream (stdout), written as it comes and waited on, or
 // a file replaced whole after each poll (--output).
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../errors.js';
@@ -110,10 +110,19 @@ export class AtomicFileSink implements Sink {
     });
   }
 
+  /**
+   * Written at once, on this thread: a regular file takes the text into the
+   * page cache in microseconds, where a round trip to the thread pool for each
+   * chunk left a snapshot of 20,000 sockets waiting ~100 ms in all. What makes
+   * it durable (fsync, rename, the directory's fsync) stays asynchronous.
+   */
   async write(text: string): Promise<void> {
     const file = this.#file;
     if (!file || text === '') return;
-    await this.#guard(() => file.write(text));
+    await this.#guard(async () => {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let off = 0; off < bytes.length; ) off += writeSync(file.fd, bytes, off);
+    });
   }
 
   async endPoll(): Promise<void> {
