@@ -208,9 +208,7 @@ async function buildSource(config: Config, warn: (message: string) => void, proc
     enter: host.enterNamespace,
     release: host.releaseNamespace,
     // --dump-every 0: every namespace every poll (no counters read).
-    // Our own namespace only when --dump-every is given: at 100,000 idle sockets it takes a poll from ~22% of a core
-    // to ~3%, but a heavily loaded host showed rare differences in its fidelity tests that are not understood yet.
-    counters: config.dumpEveryMs === 0 ? undefined : (ns) => (ns.fd === undefined && !config.dumpEveryOwn ? undefined : host.namespaceCounters(ns.fd)),
+    counters: config.dumpEveryMs === 0 ? undefined : (ns) => host.namespaceCounters(ns.fd),
     fullEveryMs: config.dumpEveryMs,
     source: (ns) =>
       new NetlinkSource({
@@ -331,6 +329,8 @@ async function startFeed(config: Config, warn: (message: string) => void, namesp
   if (started.ok) {
     // Each namespace's closes are told only there: the listener subscribes in each, through our fd on it.
     followNamespaces(namespaces, feed);
+    // And a namespace it heard of is dumped, counters moved or not.
+    namespaces.heardFrom((netns) => feed.heard(netns));
     return feed;
   }
   feed.close();

@@ -96,8 +96,6 @@ export interface Config {
     | undefined;
   /** --dump-every: a namespace whose counters have not moved is still dumped this often; 0: every poll. */
   readonly dumpEveryMs: number;
-  /** Given (flag or file): socketwatch's own namespace is skipped when quiet too; not given, only the others are. */
-  readonly dumpEveryOwn: boolean;
   /** --metrics: serve Prometheus metrics here; undefined when off. */
   readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
@@ -276,7 +274,6 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     observeDns: observeDns(raw),
     metrics: metricsConfig(raw),
     dumpEveryMs: raw.dumpEvery === undefined ? 10_000 : raw.dumpEvery.trim() === '0' ? 0 : duration('--dump-every', raw.dumpEvery, 0, MAX_PERIOD_MS, 'a duration from 0s (every poll) to 24h, like 10s'),
-    dumpEveryOwn: raw.dumpEvery !== undefined,
     file: fileConfig(raw),
     redis: redisConfig(raw),
     transports: Object.freeze(transports),

@@ -70,7 +70,7 @@ export function buildProgram(io: ProgramIO): Command {
     .option('--redis-timeout <duration>', 'with --redis: a command unanswered this long is tried again (default: 5s)')
     .option('--redis-backoff-init <duration>', 'with --redis: the first wait before trying again (default: 1s)')
     .option('--redis-backoff-max <duration>', 'with --redis: the longest wait, doubling up to it (default: 60s)')
-    .option('--dump-every <duration>', "a namespace in which no kernel counter moved is dumped again only this often — given, socketwatch's own namespace too (default: 10s, others only; 0s: every poll, as Metricbeat)")
+    .option('--dump-every <duration>', 'a namespace in which no kernel counter moved and nothing was heard of is dumped again only this often (default: 10s; 0s: every poll, as Metricbeat)')
     .option('--metrics <host:port>', 'serve Prometheus metrics on http://<host:port>/metrics (127.0.0.1:9808, :9808 for every address)')
     .option('--metrics-label-values <n>', 'with --metrics: values kept per label (process, container, remote domain, namespace), the rest as "other" (default: 50)')
     .option('--observe-dns', 'name connections by the DNS answers their processes received (read in every watched namespace; needs CAP_NET_RAW)')

@@ -46,7 +46,7 @@ describe('skipping quiet dumps', () => {
   it.each([11, 23])('changes nothing reported: every connection of a random scenario (seed %i), closed once, same bytes', async (seed) => {
     const ns = space();
     const every = watch(ns, [...args, '--dump-every', '0s']);
-    const quiet = watch(ns, [...args, '--dump-every', '10s']); // given: its own namespace is skipped when quiet too
+    const quiet = watch(ns, [...args, '--dump-every', '10s']);
     await sleep(1000);
     const truth = await runScenario<Truth>(ns, 'random_ops', [seed, 5]);
     await sleep(1500);
@@ -69,5 +69,25 @@ describe('skipping quiet dumps', () => {
     const skipped = pollHeads<{ poll: { netns?: { quiet: number } } }>(quiet).filter((h) => (h.poll.netns?.quiet ?? 0) > 0).length;
     expect(skipped).toBeGreaterThan(3);
     expect(pollHeads<{ poll: { netns?: { quiet: number } } }>(every).filter((h) => (h.poll.netns?.quiet ?? 0) > 0)).toHaveLength(0);
+  });
+});
+
+describe('what no counter shows', () => {
+  it('a listener replaced in one go (every counter as it was) is reported at the next poll: the close notification of the one it replaced says so', async () => {
+    const ns = space();
+    // A safety-net dump a minute away: only the notification can make this poll dump.
+    const cli = watch(ns, ['--netns', 'self', '--period', '200ms', '--dump-every', '60s', '--events', 'opened,closed', '--format', 'json']);
+    await sleep(1000);
+    const truth = await runScenario<{ a_port: number; b_port: number; swapped_ms: number }>(ns, 'swap_listener', [1.5, 2]);
+    await sleep(600);
+    await stop(cli);
+    const events = ndjson(cli);
+    const listening = (port: number, action: string): Ev | undefined => actions(events, action).find((e) => e.system.socket.local?.port === port && e.network.direction === 'listening');
+    const b = listening(truth.b_port, 'socket_opened');
+    expect(b, 'the new listener reported').toBeDefined();
+    expect(Date.parse(b!['@timestamp']) - truth.swapped_ms).toBeLessThan(1000);
+    expect(listening(truth.a_port, 'socket_closed'), 'the old one closed').toBeDefined();
+    // Quiet polls were skipped meanwhile (it is the notification, not a dump every poll).
+    expect(pollHeads<{ poll: { netns?: { quiet: number } } }>(cli).filter((h) => (h.poll.netns?.quiet ?? 0) > 0).length).toBeGreaterThan(3);
   });
 });

@@ -109,6 +109,8 @@ export class DestroyFeed {
   readonly #spaces = new Map<number, { path: string | undefined; losses: number; childLost: number }>();
   /** Namespaces no longer watched: nothing more will come of them. */
   readonly #dropped = new Set<number>();
+  /** Notifications received, by namespace (heard()). */
+  readonly #heard = new Map<number, number>();
 
   constructor(opts: DestroyFeedOptions) {
     this.#opts = opts;
@@ -168,6 +170,20 @@ export class DestroyFeed {
     const dropped = new Set(this.#dropped);
     // A namespace never watched: nothing was heard there, and nothing can be waited for.
     return (netns) => (dropped.has(netns) ? Infinity : all + (spaces.get(netns) ?? Infinity));
+  }
+
+  /**
+   * A count that moves whenever something was heard of this namespace's
+   * sockets — a notification, or anything that can have lost one (a drop, an
+   * overflow, a restart) — and stays put otherwise: a namespace whose kernel
+   * counters did not move may still have had a socket closed while another
+   * was made (a listener replaced: TCP inuse the same, no segment sent), and
+   * its dump is skipped only when this did not move either (namespace-source.ts).
+   */
+  heard(netns: number): number {
+    const space = this.#spaces.get(netns);
+    if (this.#gaveUp || space === undefined) return Infinity; // nothing will be heard there: the counters alone decide
+    return (this.#heard.get(netns) ?? 0) + this.stats.restarts + this.#resubscribed + space.losses;
   }
 
   drain(): Drained {
@@ -258,6 +274,7 @@ export class DestroyFeed {
           for (const record of decodeNotifications(body.subarray(16), this.#names, netns)) {
             this.#queue.push({ record, atMs });
             this.stats.received++;
+            this.#heard.set(netns, (this.#heard.get(netns) ?? 0) + 1);
           }
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;

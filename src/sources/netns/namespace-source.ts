@@ -54,6 +54,8 @@ interface Entry {
   readonly print: Fingerprint | undefined;
   /** Its counters when its last dump began, and when that was. */
   printed: string | undefined;
+  /** What the notification listener had heard of it then (heardFrom). */
+  heard: number;
   dumpedMs: number;
 }
 
@@ -91,6 +93,19 @@ export class NamespaceSource implements SocketSource {
   /** Namespaces not dumped at the last poll because nothing in them had moved. */
   quiet = 0;
 
+  #heard: ((netns: number) => number) | undefined;
+
+  /**
+   * The notification listener's count of what it heard of each namespace
+   * (destroy-feed.ts heard()): a namespace it heard of since its last dump
+   * is dumped even when its counters stand still. Without a listener, a
+   * socket closed and another made in the same period with no segment sent
+   * (a listener replaced) is seen by the next full dump (`fullEveryMs`).
+   */
+  heardFrom(heard: (netns: number) => number): void {
+    this.#heard = heard;
+  }
+
   async dump(request?: DumpRequest, signal?: AbortSignal): Promise<Dump> {
     this.#refresh();
     const now = this.#opts.now ? this.#opts.now() : performance.now();
@@ -99,13 +114,15 @@ export class NamespaceSource implements SocketSource {
     for (const e of this.#watched.values()) {
       // Read before the dump: what moves during it moves the next reading.
       const print = e.print?.read();
+      const heard = this.#heard?.(e.ns.inode) ?? 0;
       // What no counter tells — accept() of a connection waiting in a listener's queue — is dumped for until it is done.
       const due = request?.counters === true || request?.mustDump?.has(e.ns.inode) === true || now - e.dumpedMs >= (this.#opts.fullEveryMs ?? FULL_EVERY_MS);
-      if (print !== undefined && print === e.printed && !due) {
+      if (print !== undefined && print === e.printed && heard === e.heard && !due) {
         skipped.add(e.ns.inode);
         continue;
       }
       e.printed = print;
+      e.heard = heard;
       e.dumpedMs = now;
       entries.push(e);
     }
@@ -178,7 +195,7 @@ export class NamespaceSource implements SocketSource {
   }
 
   #entry(ns: Watched, print: Fingerprint | undefined): Entry {
-    return { ns, source: this.#opts.source(ns), failures: 0, print, printed: undefined, dumpedMs: -Infinity };
+    return { ns, source: this.#opts.source(ns), failures: 0, print, printed: undefined, heard: 0, dumpedMs: -Infinity };
   }
 
   #drop(e: Entry): void {

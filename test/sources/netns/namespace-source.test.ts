@@ -91,4 +91,21 @@ describe('NamespaceSource', () => {
     clock.ms = 12_000;
     expect(await dumped()).toEqual([1, 3]); // 10 s since their last dump (2's was at 5 s)
   });
+
+  it('a namespace the notification listener heard of since its last dump is dumped, its counters still or not', async () => {
+    const prints = new Map([[1, 'Tcp: 5'], [2, 'Tcp: 1']]);
+    const clock = { ms: 0 };
+    const t = setup(new Map([[2, ns(2)]]), new Set(), prints, clock);
+    const heard = new Map([[1, 0], [2, 0]]);
+    t.src.heardFrom((n) => heard.get(n) ?? Infinity);
+    const dumped = async () => (await t.src.dump()).parts.map((p) => p.netns).sort();
+    expect(await dumped()).toEqual([1, 2]);
+    clock.ms = 1000;
+    expect(await dumped()).toEqual([]);
+    heard.set(2, 1); // a listener closed in 2 while another opened there: inuse as it was, no segment
+    clock.ms = 2000;
+    expect(await dumped()).toEqual([2]);
+    clock.ms = 3000;
+    expect(await dumped()).toEqual([]); // heard once, dumped once
+  });
 });
