@@ -58,10 +58,23 @@ async function churn() {
   return JSON.parse(out.trim().split('\n').at(-1));
 }
 
-/** socketwatch with `args` during a churn; `far`: the far end's pid for its CPU; `count`: events delivered. */
-async function measure(name, args, far, count) {
+/**
+ * socketwatch with `args` during a churn; `far`: the far end's pid for its CPU; `count`: events delivered.
+ * `stall`: stdout goes through a pipe to `dd of=<file>`, and dd is stopped (SIGSTOP) for `ms` from `atMs` into the churn.
+ */
+async function measure(name, args, far, count, stall) {
   note(`${name} …`);
-  const sw = inNs(process.execPath, [BIN, '--netns', 'self', '--period', '1s', '--events', 'opened,closed', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const swArgs = [BIN, '--netns', 'self', '--period', '1s', '--events', 'opened,closed', ...args];
+  const sw = stall
+    ? inNs('sh', ['-c', `exec ${[process.execPath, ...swArgs].map((a) => `'${a}'`).join(' ')} | exec dd of='${stall.file}' bs=65536 status=none`], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : inNs(process.execPath, swArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (stall) {
+    setTimeout(() => {
+      const dd = Number(run('pgrep', ['-n', '-f', `of=${stall.file}`]).trim());
+      process.kill(dd, 'SIGSTOP');
+      setTimeout(() => process.kill(dd, 'SIGCONT'), stall.ms);
+    }, 1500 + stall.atMs);
+  }
   let stderr = '';
   sw.stderr.on('data', (d) => (stderr += d));
   await sleep(1500);
@@ -99,6 +112,35 @@ rows.push(await measure('rotating files', ['--file-path', dir, '--file-rotate-ev
   return { events: lines, bytes, closedSeen: truth.clientPorts.filter((p) => ports.has(p)).length };
 }));
 
+// The output queue (issue 8): the reader of socketwatch's stdout stops for 3 s mid-churn. Events wait (poll.output.waiting)
+// up to --queue-events, and are dropped beyond it, counted; the polls keep their period meanwhile.
+const stalledFile = join(mkdtempSync(join(tmpdir(), 'swbf-stall-')), 'out.json');
+rows.push(await measure('stdout, its reader stopped 3 s', ['--format', 'json'], undefined, (truth) => {
+  const ports = new Set();
+  let events = 0;
+  let bytes = 0;
+  let waitingMax = 0;
+  let dropped = 0;
+  const starts = [];
+  for (const l of readFileSync(stalledFile, 'utf8').split('\n')) {
+    if (!l) continue;
+    bytes += l.length + 1;
+    if (l.includes('"poll":{"seq"')) {
+      const head = JSON.parse(l.endsWith('[') ? `${l}]}` : l);
+      starts.push(Date.parse(head['@timestamp']));
+      waitingMax = Math.max(waitingMax, head.poll.output?.waiting ?? 0);
+      dropped += Object.values(head.poll.output?.dropped ?? {}).reduce((a, b) => a + b, 0);
+      continue;
+    }
+    if (!l.startsWith('{"@timestamp"')) continue;
+    events++;
+    const d = JSON.parse(l.replace(/,$/, ''));
+    if (d.event.action === 'socket_closed' && d.network.direction === 'egress') ports.add(d.system.socket.local.port);
+  }
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+  return { events, bytes, closedSeen: truth.clientPorts.filter((p) => ports.has(p)).length, queue: { waitingMax, dropped, longestPollGapMs: Math.max(...gaps) } };
+}, { file: stalledFile, atMs: 3000, ms: 3000 }));
+
 const redisDir = mkdtempSync(join(tmpdir(), 'swbf-redis-'));
 const redis = inNs('redis-server', ['--bind', '127.0.0.1', '--port', '6379', '--dir', redisDir, '--save', '', '--appendonly', 'no']);
 await sleep(500);
@@ -133,7 +175,8 @@ console.log('case                          socketwatch CPU  RSS     far end CPU 
 for (const r of rows) {
   const rate = r.events === undefined ? '-' : f1(r.events / SECONDS);
   const mbs = r.bytes === undefined ? '-' : (r.bytes / SECONDS / 1e6).toFixed(2);
-  console.log(`${r.case.padEnd(30)}${f1(r.swCpuPct).padStart(13)}%  ${f1(r.swRssMb).padStart(5)} MB ${r.farCpuPct === undefined ? '          -' : `${f1(r.farCpuPct).padStart(10)}%`}  ${rate.padStart(8)}  ${mbs.padStart(5)}  ${r.closedSeen === undefined ? '-' : `${r.closedSeen}/${r.made}`}${r.series ? ` (${r.series} series)` : ''}`);
+  const queue = r.queue ? ` (queue: at most ${r.queue.waitingMax} events waiting, ${r.queue.dropped} dropped; polls at most ${f1(r.queue.longestPollGapMs / 1000)} s apart)` : '';
+  console.log(`${r.case.padEnd(30)}${f1(r.swCpuPct).padStart(13)}%  ${f1(r.swRssMb).padStart(5)} MB ${r.farCpuPct === undefined ? '          -' : `${f1(r.farCpuPct).padStart(10)}%`}  ${rate.padStart(8)}  ${mbs.padStart(5)}  ${r.closedSeen === undefined ? '-' : `${r.closedSeen}/${r.made}`}${r.series ? ` (${r.series} series)` : ''}${queue}`);
 }
 const out = join(ROOT, 'bench-results');
 mkdirSync(out, { recursive: true });

@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { childOf, cpuTicks, rssMb, ticksPerSecond } from './lib/proc.mjs';
+import { childOf, cpuTicks, hwmMb, rssMb, ticksPerSecond } from './lib/proc.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'socketwatch.js');
@@ -105,7 +105,7 @@ async function outside(argv) {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   const startLine = `\nStart-up, median of 11 runs: node -e 0 ${fmt(startup.node)} ms; socketwatch --version ${fmt(startup.version)} ms = ${(startup.version / startup.node).toFixed(2)}x node -e 0 (target <= 1.3x)`;
-  process.stdout.write(`${startLine}\n${table(results)}\n${captureTable(capture)}\nJSON: ${out}\n`);
+  process.stdout.write(`${startLine}\n${table(results)}\n${captureTable(capture)}\n${targetsTable(startup, results)}\nJSON: ${out}\n`);
   // The network-namespace case: 100 namespaces against one (scripts/bench-netns.mjs).
   if (netnsCase) spawnSync(process.execPath, [join(ROOT, 'scripts', 'bench-netns.mjs')], { stdio: 'inherit' });
   // --observe-dns: idle, under a flood of answers, and how often glibc's queries are traced to their process (scripts/bench-observe-dns.mjs).
@@ -174,11 +174,39 @@ function table(results) {
     for (const [name, s, note] of rows) lines.push(`  ${name.padEnd(w0)}  ${ms(s).padStart(w1)}  ${String(s.runs).padStart(2)} runs  ${note}`);
     const p = r.periodic;
     lines.push(
-      `  socketwatch --period 1s: RSS ${fmt(p.rssFirstMb)} MB after the first poll, ${fmt(p.rssEndMb)} MB at the end (notification child ${fmt(p.childRssMb)} MB)`,
+      `  socketwatch --period 1s: RSS ${fmt(p.rssFirstMb)} MB after the first poll, ${fmt(p.rssEndMb)} MB at the end, ${fmt(p.rssPeakMb)} MB at its peak (VmHWM; notification child ${fmt(p.childRssMb)} MB)`,
       `  CPU with the ${r.sockets} sockets idle, over ${fmt(p.idle.seconds)} s: ${fmt(p.idle.pct)}% of one core = ${fmt(p.idle.cpuSecondsPerMinute)} CPU-s per minute (user ${fmt(p.idle.userPct)}%, kernel ${fmt(p.idle.sysPct)}%); notification child ${fmt(p.idle.childPct)}%`,
+      `  CPU with one new connection a second (every poll dumps), over ${fmt(p.changing.seconds)} s: ${fmt(p.changing.pct)}% (user ${fmt(p.changing.userPct)}%, kernel ${fmt(p.changing.sysPct)}% = user ${(p.changing.userPct / p.changing.sysPct).toFixed(2)}× kernel); notification child ${fmt(p.changing.childPct)}%`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Issue 18's targets, each met or missed and by how much, from this run:
+ * --version against node -e 0; --once against ss -tanp at 2,000, 20,000 and
+ * 100,000 sockets (N = 1000, 10000, 50000); at 100,000 the idle CPU, the
+ * user-space share of a poll that dumps, and the peak RSS.
+ */
+function targetsTable(startup, results) {
+  const rows = [];
+  const add = (what, value, limit, unit = '×') => {
+    const met = value <= limit;
+    const by = unit === '×' ? `${(value / limit).toFixed(2)}× the target` : `${fmt(Math.abs(value - limit))}${unit} ${met ? 'under' : 'over'}`;
+    rows.push(`  ${met ? 'met   ' : 'MISSED'}  ${what}: ${unit === '×' ? value.toFixed(2) : fmt(value)}${unit} (target <= ${limit}${unit}; ${by})`);
+  };
+  add('socketwatch --version against node -e 0', startup.version / startup.node, 1.3);
+  const onceTarget = { 1000: 3, 10000: 0.5, 50000: 0.25 };
+  for (const r of results) {
+    const m = r.measures;
+    if (onceTarget[r.n] !== undefined && m.swOnceWall && m.ssTanp) add(`--once --format json at ${r.sockets} sockets against ss -tanp (${fmt(m.swOnceWall.median)} vs ${fmt(m.ssTanp.median)} ms)`, m.swOnceWall.median / m.ssTanp.median, onceTarget[r.n]);
+    if (r.n !== 50000) continue;
+    const p = r.periodic;
+    add(`CPU at --period 1s with ${r.sockets} sockets idle`, p.idle.pct, 0.5, '%');
+    add(`user space against the kernel in polls that dump (${fmt(p.changing.userPct)}% vs ${fmt(p.changing.sysPct)}%)`, p.changing.userPct / p.changing.sysPct, 0.5);
+    add(`peak RSS at --period 1s with ${r.sockets} sockets`, p.rssPeakMb, 150, ' MB');
+  }
+  return ['', "Issue 18's targets, from this run:", ...rows].join('\n');
 }
 
 function captureTable(capture) {
@@ -228,6 +256,28 @@ async function inside({ n, runs, idleS, tools }) {
   process.stdout.write(JSON.stringify({ n, sockets, measures, periodic: periodic.usage }));
 }
 
+/** CPU of socketwatch (and of its notification child) while `during` runs, as % of one core. */
+async function cpuOver(pid, child, during) {
+  const t0 = performance.now();
+  const before = cpuTicks(pid);
+  const childBefore = child ? cpuTicks(child) : { user: 0, sys: 0 };
+  await during();
+  const elapsed = (performance.now() - t0) / 1000;
+  const after = cpuTicks(pid);
+  const childAfter = child ? cpuTicks(child) : { user: 0, sys: 0 };
+  const pctOf = (ticks) => (ticks / ticksPerSecond() / elapsed) * 100;
+  const userPct = pctOf(after.user - before.user);
+  const sysPct = pctOf(after.sys - before.sys);
+  return {
+    seconds: elapsed,
+    pct: userPct + sysPct,
+    userPct,
+    sysPct,
+    cpuSecondsPerMinute: ((userPct + sysPct) / 100) * 60,
+    childPct: pctOf(childAfter.user + childAfter.sys - childBefore.user - childBefore.sys),
+  };
+}
+
 /** socketwatch --period 1s: steady polls, polls right after one new connection each, RSS, then CPU while idle. */
 async function watchRun(holder, holderNext, samples, idleS) {
   const sw = spawn(process.execPath, [BIN, '--period', '1s', '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -254,26 +304,17 @@ async function watchRun(holder, holderNext, samples, idleS) {
   // Idle: nothing opens or closes; what socketwatch costs to keep watching.
   await nextPoll();
   const child = childOf(sw.pid);
-  const t0 = performance.now();
-  const before = cpuTicks(sw.pid);
-  const childBefore = child ? cpuTicks(child) : { user: 0, sys: 0 };
-  await new Promise((r) => setTimeout(r, idleS * 1000));
-  const seconds = (performance.now() - t0) / 1000;
-  const after = cpuTicks(sw.pid);
-  const childAfter = child ? cpuTicks(child) : { user: 0, sys: 0 };
-  const hz = ticksPerSecond();
-  const pctOf = (ticks) => (ticks / hz / seconds) * 100;
-  const userPct = pctOf(after.user - before.user);
-  const sysPct = pctOf(after.sys - before.sys);
-  const idle = {
-    seconds,
-    pct: userPct + sysPct,
-    userPct,
-    sysPct,
-    cpuSecondsPerMinute: ((userPct + sysPct) / 100) * 60,
-    childPct: pctOf(childAfter.user + childAfter.sys - childBefore.user - childBefore.sys),
-  };
-  const usage = { rssFirstMb: rssFirst, rssEndMb: rssMb(sw.pid), childRssMb: child ? rssMb(child) : NaN, idle, polls: heads.length };
+  const idle = await cpuOver(sw.pid, child, () => new Promise((r) => setTimeout(r, idleS * 1000)));
+  // Changing: one new connection a second, so every poll dumps (the counters moved): user space against the kernel's dump.
+  const changing = await cpuOver(sw.pid, child, async () => {
+    for (const until = performance.now() + idleS * 1000; performance.now() < until; ) {
+      const next = performance.now() + 1000;
+      holder.stdin.write('open\n');
+      await holderNext();
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+  });
+  const usage = { rssFirstMb: rssFirst, rssEndMb: rssMb(sw.pid), rssPeakMb: hwmMb(sw.pid), childRssMb: child ? rssMb(child) : NaN, idle, changing, polls: heads.length };
   sw.kill('SIGTERM');
   await new Promise((r) => sw.on('exit', r));
   return { steady, oneNew, usage };

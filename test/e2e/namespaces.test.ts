@@ -166,7 +166,11 @@ describe('every network namespace', () => {
     await cli.waitFor(() => actions(inNs(events(cli), c), 'socket_opened').length >= 3, 5000);
     expect(Date.now() - t0).toBeLessThan(2000); // found, entered, dumped: within a period or two of 300 ms
     expect(heldNamespaces(pid)).toContain(inode);
-    await cli.waitFor(() => diagSockets() === 2, 3000); // its dump socket, and the listener's subscription there
+    let diag = 0;
+    // Its dump socket, and the listener's subscription there.
+    await cli.waitFor(() => (diag = diagSockets()) === 2, 5000).catch((err: Error) => {
+      throw new Error(`sock_diag sockets in the namespace: ${diag}, expected 2\n${err.message}`);
+    });
     await holder.send(client!, 500);
     await holder.close(client!);
     await cli.waitFor(() => actions(inNs(events(cli), c), 'socket_closed').filter((e) => e.network.direction !== 'listening').length >= 2, 5000);
