@@ -1,14 +1,14 @@
 // The composition root: the only place that knows argv, env, the TTY, exit
 // codes and signals, and that builds every real dependency.
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { fstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { SocketEnricher } from '../enrich/enricher.js';
 import { UserDirectory, type UserSources } from '../enrich/users.js';
 import { RuntimeError, UsageError } from '../errors.js';
-import { AtomicFileSink, OutputSink, type Sink } from '../output/sink.js';
+import { AtomicFileSink, FileDescriptorSink, OutputSink, type Sink } from '../output/sink.js';
 import { RotatingFileSink } from '../output/rotating-sink.js';
 import { terminalSafe } from '../output/sanitize.js';
 import { takeTerminal } from './terminal.js';
@@ -182,6 +182,9 @@ interface Source {
   readonly namespaces: NamespaceSource | undefined;
 }
 
+/** The share of a core the safety-net dumps of namespaces where nothing moved may take, when --dump-every is not given. */
+const SAFETY_NET_BUDGET = 0.002;
+
 async function buildSource(config: Config, warn: (message: string) => void, processes: LocalProcessResolver): Promise<Source> {
   if (config.replay !== undefined) {
     try {
@@ -210,6 +213,8 @@ async function buildSource(config: Config, warn: (message: string) => void, proc
     // --dump-every 0: every namespace every poll (no counters read).
     counters: config.dumpEveryMs === 0 ? undefined : (ns) => host.namespaceCounters(ns.fd),
     fullEveryMs: config.dumpEveryMs,
+    // Not given: the safety-net dumps may take 0.2% of a core — every 10 s on a small host, every minute or two at 100,000 sockets.
+    fullBudget: config.dumpEveryStretch ? SAFETY_NET_BUDGET : undefined,
     source: (ns) =>
       new NetlinkSource({
         families: config.families,
@@ -379,6 +384,14 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
  * gone, asked each poll — a quiet host writes nothing for a long time, and
  * the pipeline would wait for socketwatch until it did. Not asked of a file.
  */
+function stdoutIsFile(): boolean {
+  try {
+    return fstatSync(1).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function stdoutReaderGone(): Promise<(() => boolean) | undefined> {
   let st;
   try {
@@ -471,7 +484,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const files = config.file && new RotatingFileSink({ ...config.file, warn: notices.say });
   if (files) metrics?.metrics.trackLost('file', () => files.stats.lost);
   const redis = config.redis && new (await import('../output/redis-sink.js')).RedisSink({ ...config.redis, password: config.redis.password ?? process.env['SOCKETWATCH_REDIS_PASSWORD'], warn: notices.say });
-  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? new OutputSink(process.stdout, await stdoutReaderGone()));
+  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? (stdoutIsFile() ? new FileDescriptorSink(1) : new OutputSink(process.stdout, await stdoutReaderGone())));
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'

@@ -96,6 +96,8 @@ export interface Config {
     | undefined;
   /** --dump-every: a namespace whose counters have not moved is still dumped this often; 0: every poll. */
   readonly dumpEveryMs: number;
+  /** Not given: longer than dumpEveryMs when the dumps are costly (namespace-source.ts fullBudget). */
+  readonly dumpEveryStretch: boolean;
   /** --metrics: serve Prometheus metrics here; undefined when off. */
   readonly metrics: { readonly host: string; readonly port: number; readonly maxLabelValues: number } | undefined;
   /** --observe-dns: DNS answers read in every watched namespace name connections; undefined when off. */
@@ -273,6 +275,7 @@ export function toConfig(raw: RawOptions, ctx: OptionContext): Readonly<Config> 
     dns: dns && Object.freeze(dns),
     observeDns: observeDns(raw),
     metrics: metricsConfig(raw),
+    dumpEveryStretch: raw.dumpEvery === undefined,
     dumpEveryMs: raw.dumpEvery === undefined ? 10_000 : raw.dumpEvery.trim() === '0' ? 0 : duration('--dump-every', raw.dumpEvery, 0, MAX_PERIOD_MS, 'a duration from 0s (every poll) to 24h, like 10s'),
     file: fileConfig(raw),
     redis: redisConfig(raw),

@@ -13,7 +13,7 @@ describe('parseArgs', () => {
         periodMs: 10_000, once: false, view: 'stream', format: 'ndjson', families: ['ipv4', 'ipv6'], procRoot: '/proc', replay: undefined, record: undefined, dns: undefined,
         transports: ['tcp'], events: { opened: true, closed: true, flow: false }, flowPeriodMs: undefined,
         match: [], ignore: [], tags: [], fields: {}, fieldsUnderRoot: false, output: undefined, outputEveryMs: 10000, outputQueue: 100000, quiet: false, paced: true,
-        netns: undefined, dataDir: undefined, locked: false, lockTtlMs: undefined, dumpEveryMs: 10_000,
+        netns: undefined, dataDir: undefined, locked: false, lockTtlMs: undefined, dumpEveryMs: 10_000, dumpEveryStretch: true,
       },
     });
     // On a terminal: the live view; with --once, --format or --output, a stream.

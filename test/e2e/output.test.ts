@@ -1,10 +1,10 @@
 // --output: a cron snapshot written whole, or not at all.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { Netns } from '../helpers/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'socketwatch-out-'));
@@ -29,6 +29,25 @@ describe('--output', () => {
     expect(doc.summary.all.count).toBe(doc.poll.sockets);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(lstatSync(file).mode & 0o777).toBe(0o644);
+  });
+
+  it("stdout redirected to a file (a cron job's > FILE): the whole document; on a full disk, exit 1 and one clear line", () => {
+    const run = (path: string) => {
+      const fd = openSync(path, 'w');
+      try {
+        return spawnSync(process.execPath, [BIN, '--once', '--format', 'json'], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 20_000 });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const file = join(dir, 'redirected.json');
+    expect(run(file).status).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { poll: { sockets: number }; events: unknown[] };
+    expect(doc.events.length).toBe(doc.poll.sockets);
+    const r = run(join(full, 'redirected.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => /cannot write the output: ENOSPC/.test(l))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('in a long run, holds the current sockets as of the last poll: rewritten when they change (at most every --output-every), not on every quiet poll', async () => {

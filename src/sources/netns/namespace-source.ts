@@ -34,8 +34,15 @@ export interface NamespaceSourceOptions {
    * byte counters, and at least every `fullEveryMs`.
    */
   readonly counters?: ((ns: Watched) => Fingerprint | undefined) | undefined;
-  /** Default 10 s: what no counter tells (accept() of a connection already there, a UDP connect()) is seen within this. */
+  /** Default 10 s: what no counter tells (a UDP connect() without traffic) is seen within this. */
   readonly fullEveryMs?: number;
+  /**
+   * The share of one core these safety-net dumps may take, all namespaces
+   * together: each is dumped at least every `fullEveryMs`, or every
+   * (what the last dumps of all of them took) / budget when that is longer.
+   * Undefined: every `fullEveryMs`, however long the dumps take.
+   */
+  readonly fullBudget?: number | undefined;
   readonly now?: () => number;
   readonly warn: (message: string) => void;
 }
@@ -56,6 +63,8 @@ interface Entry {
   printed: string | undefined;
   /** What the notification listener had heard of it then (heardFrom). */
   heard: number;
+  /** What its last dump took, ms (the safety net's budget). */
+  costMs: number;
   dumpedMs: number;
 }
 
@@ -108,15 +117,16 @@ export class NamespaceSource implements SocketSource {
 
   async dump(request?: DumpRequest, signal?: AbortSignal): Promise<Dump> {
     this.#refresh();
-    const now = this.#opts.now ? this.#opts.now() : performance.now();
+    const now = this.#now();
     const skipped = new Set<number>();
     const entries: Entry[] = [];
+    const fullEveryMs = this.fullEveryMs();
     for (const e of this.#watched.values()) {
       // Read before the dump: what moves during it moves the next reading.
       const print = e.print?.read();
       const heard = this.#heard?.(e.ns.inode) ?? 0;
       // What no counter tells — accept() of a connection waiting in a listener's queue — is dumped for until it is done.
-      const due = request?.counters === true || request?.mustDump?.has(e.ns.inode) === true || now - e.dumpedMs >= (this.#opts.fullEveryMs ?? FULL_EVERY_MS);
+      const due = request?.counters === true || request?.mustDump?.has(e.ns.inode) === true || now - e.dumpedMs >= fullEveryMs;
       if (print !== undefined && print === e.printed && heard === e.heard && !due) {
         skipped.add(e.ns.inode);
         continue;
@@ -128,7 +138,11 @@ export class NamespaceSource implements SocketSource {
     }
     this.quiet = skipped.size;
     // Each namespace's socket is its own: the dumps run side by side.
+    const t0 = this.#now();
     const results = await Promise.allSettled(entries.map((e) => e.source.dump(request, signal)));
+    // Side by side, each one's own time is not known: each gets its share of the whole.
+    const share = entries.length > 0 ? (this.#now() - t0) / entries.length : 0;
+    for (const e of entries) e.costMs = share;
     const parts: DumpPart[] = [];
     results.forEach((r, i) => {
       const e = entries[i]!;
@@ -144,6 +158,20 @@ export class NamespaceSource implements SocketSource {
       if (e.failures++ === 0) this.#opts.warn(`the socket dump of network namespace ${label(e.ns)} failed (${reasonText(r.reason)}); its sockets stand as last seen until a dump succeeds`);
     });
     return makeDump(parts, skipped);
+  }
+
+  #now(): number {
+    return this.#opts.now ? this.#opts.now() : performance.now();
+  }
+
+  /** How long a namespace whose counters stand still goes undumped, at most, as of now. */
+  fullEveryMs(): number {
+    const floor = this.#opts.fullEveryMs ?? FULL_EVERY_MS;
+    const budget = this.#opts.fullBudget;
+    if (budget === undefined || budget <= 0) return floor;
+    let cost = 0;
+    for (const e of this.#watched.values()) cost += e.costMs;
+    return Math.max(floor, cost / budget);
   }
 
   close(): void {
@@ -195,7 +223,7 @@ export class NamespaceSource implements SocketSource {
   }
 
   #entry(ns: Watched, print: Fingerprint | undefined): Entry {
-    return { ns, source: this.#opts.source(ns), failures: 0, print, printed: undefined, heard: 0, dumpedMs: -Infinity };
+    return { ns, source: this.#opts.source(ns), failures: 0, print, printed: undefined, heard: 0, costMs: 0, dumpedMs: -Infinity };
   }
 
   #drop(e: Entry): void {

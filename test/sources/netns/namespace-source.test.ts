@@ -108,4 +108,34 @@ describe('NamespaceSource', () => {
     clock.ms = 3000;
     expect(await dumped()).toEqual([]); // heard once, dumped once
   });
+
+  it('with a budget, the safety-net dump of a still namespace waits as long as the last dumps of all took, over the budget (at least fullEveryMs)', async () => {
+    const clock = { ms: 0 };
+    const slow = (w: Watched): SocketSource => ({
+      dump: async () => {
+        clock.ms += 50; // each dump takes 50 ms
+        return makeDump([new DumpCollector('inet', 1, 'tcp', w.inode).result()]);
+      },
+      close: () => undefined,
+    });
+    const src = new NamespaceSource({
+      own: ns(1),
+      discover: () => new Map([[2, ns(2)]]),
+      enter: () => ({ fd: 100 }),
+      release: () => undefined,
+      source: slow,
+      warn: () => undefined,
+      counters: () => ({ read: () => 'still', close: () => undefined }),
+      fullEveryMs: 10_000,
+      fullBudget: 0.002,
+      now: () => clock.ms,
+    });
+    const dumped = async () => (await src.dump()).parts.map((p) => p.netns).sort();
+    expect(await dumped()).toEqual([1, 2]);
+    expect(src.fullEveryMs()).toBe(50_000); // 2 × 50 ms / 0.2%
+    clock.ms = 20_000;
+    expect(await dumped()).toEqual([]); // 10 s would have dumped them
+    clock.ms = 50_200;
+    expect(await dumped()).toEqual([1, 2]);
+  });
 });
