@@ -110,6 +110,8 @@ const TOMBSTONE_MS = 75_000;
  * after all, it is recognised and not reported twice (flows.ts).
  */
 const SETTLE_MS = 1_000;
+/** How long a poll waits for the notification listener to say it has read everything queued (a watermark) before it drains. */
+const FEED_SYNC_MS = 20;
 /** A closed listener still gives direction to notifications this long after its last dump. */
 const LISTENER_MEMORY_MS = 5_000;
 
@@ -201,6 +203,7 @@ export async function watch(deps: WatchDeps, opts: WatchOptions, stop: AbortSign
     const dumpMs = performance.now() - startedMs;
     const times = { startMs: mono, endMs: monotonicMs() };
     // After the dump: whatever it no longer lists alive was destroyed before its end.
+    await deps.feed?.sync(FEED_SYNC_MS);
     const { destroyed, watermark, losses } = deps.feed?.drain() ?? { destroyed: [], ...NO_FEED };
     const feed = { watermark, losses, before: lossesBefore };
 

@@ -86,11 +86,21 @@ export interface EventFilter {
  * reported by its close (it opened and closed between two dumps) is matched
  * in the state it was last alive in.
  */
+/** The states a TCP connection reaches only after ESTABLISHED. */
+const CLOSING_STATES: ReadonlySet<number> = new Set([TcpState.FIN_WAIT1, TcpState.FIN_WAIT2, TcpState.CLOSE_WAIT, TcpState.CLOSING, TcpState.LAST_ACK, TcpState.TIME_WAIT]);
+
 export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
   const match = f.match.map(compilePattern);
   const ignore = f.ignore.map(compilePattern);
   if (match.length === 0 && ignore.length === 0) return () => true;
-  const test = (e: EnrichedSocket, state: number): boolean => (match.length === 0 || match.some((p) => p(e, state))) && !ignore.some((p) => p(e, state));
+  // A connection first seen past ESTABLISHED (closing, or a TIME_WAIT row) was ESTABLISHED too: it is in both
+  // states as far as a filter is concerned (a short one caught closing by a dump was otherwise not kept, where the
+  // same connection caught by no dump was).
+  const states = (state: number): readonly number[] => (CLOSING_STATES.has(state) ? [state, TcpState.ESTABLISHED] : [state]);
+  const test = (e: EnrichedSocket, state: number): boolean => {
+    const known = e.socket.transport === 'tcp' ? states(state) : [state];
+    return (match.length === 0 || match.some((p) => known.some((s) => p(e, s)))) && !ignore.some((p) => known.some((s) => p(e, s)));
+  };
   const decided = new Map<EnrichedSocket['socket']['key'], boolean>();
   return (e) => {
     const key = e.socket.socket.key;

@@ -99,6 +99,12 @@ describe('socketTuple and makeFilter', () => {
     expect(keep(notified({ key: 12 }, 'ingress'))).toBe(true);
     expect(keep(notified({ key: 13, counters: { bytesAcked: 138 } }, 'egress'))).toBe(true);
     expect(keep(notified({ key: 14, counters: { bytesAcked: 0 } }, 'egress'))).toBe(false); // a connect that never got an answer
+    // One a dump caught closing was ESTABLISHED too: kept by ESTABLISHED as by its own state, and its close with it.
+    const closing = enriched({ key: 15, state: TcpState.FIN_WAIT2 });
+    expect([keep(opened(closing)), keep(closed(closing))]).toEqual([true, true]);
+    expect(makeFilter({ match: ['tcp * * * CLOSE_WAIT'], ignore: [] })(opened(enriched({ key: 16, state: TcpState.CLOSE_WAIT })))).toBe(true);
+    expect(makeFilter({ match: [], ignore: ['tcp * * * ESTABLISHED'] })(opened(enriched({ key: 17, state: TcpState.TIME_WAIT })))).toBe(false);
+    expect(makeFilter({ match: ['tcp * * * ESTABLISHED'], ignore: [] })(opened(enriched({ key: 18, state: TcpState.SYN_RECV })))).toBe(false); // not yet
   });
 });
 

@@ -2,6 +2,7 @@
 // frames, restarts it when it dies or hangs, and keeps count of what was lost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { monotonicMs } from '../../core/clock.js';
 import type { Destroyed } from '../../core/flows.js';
 import type { Transport } from '../../core/model.js';
 import type { Family } from '../socket-source.js';
@@ -111,6 +112,8 @@ export class DestroyFeed {
   readonly #dropped = new Set<number>();
   /** Notifications received, by namespace (heard()). */
   readonly #heard = new Map<number, number>();
+  /** sync() calls waiting for a watermark at least as late as when they asked. */
+  #syncs: Array<{ readonly asked: number; readonly done: () => void }> = [];
 
   constructor(opts: DestroyFeedOptions) {
     this.#opts = opts;
@@ -170,6 +173,31 @@ export class DestroyFeed {
     const dropped = new Set(this.#dropped);
     // A namespace never watched: nothing was heard there, and nothing can be waited for.
     return (netns) => (dropped.has(netns) ? Infinity : all + (spaces.get(netns) ?? Infinity));
+  }
+
+  /**
+   * Asks the listener to read everything queued by now and say so (a
+   * watermark), and resolves when it has — or after `timeoutMs`, with the
+   * watermark as it is (a listener busy with a flood). Each poll asks just
+   * before it drains: the listener need not wake to say so every 100 ms
+   * while nothing happens (it says so every second, to be known alive).
+   */
+  sync(timeoutMs: number): Promise<void> {
+    if (!this.#healthy || this.#gaveUp || this.#closed) return Promise.resolve();
+    const asked = monotonicMs();
+    // The last one is still unanswered (a stopped or flooded listener): not asked or waited for again until it is —
+    // each wait delays the poll's process lookups, and a short connection's process may be gone by then.
+    if (this.#syncs.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      // Timed out, it stays listed (answered by the next watermark): until then, later polls do not wait.
+      const timer = setTimeout(resolve, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#syncs.push({ asked, done });
+      this.#tell('sync');
+    });
   }
 
   /**
@@ -286,6 +314,11 @@ export class DestroyFeed {
       case FrameKind.WATERMARK:
         // A restarted listener covers only what it was subscribed for: from its own first watermark on.
         this.#watermark = Math.max(this.#watermark, body.readDoubleLE(0));
+        if (this.#syncs.length > 0) {
+          const met = this.#syncs.filter((s) => s.asked <= this.#watermark);
+          this.#syncs = this.#syncs.filter((s) => s.asked > this.#watermark);
+          for (const s of met) s.done();
+        }
         break;
       case FrameKind.LOST: {
         const space = this.#spaces.get(body.readDoubleLE(0));

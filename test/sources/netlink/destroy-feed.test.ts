@@ -176,4 +176,30 @@ describe('DestroyFeed', () => {
     await until(() => f.stats.received === 1);
     expect(f.stats.malformed).toBe(1);
   });
+
+  it('sync() resolves when the listener answers with a watermark from after the ask; one unanswered, later polls do not wait', async () => {
+    // Answers "sync" with a watermark of its own clock (CLOCK_MONOTONIC, as ours), after `delayMs`.
+    const answering = (delayMs: number) => () =>
+      spawn(process.execPath, ['-e', `
+        const frame = (k, b) => { const h = Buffer.alloc(5); h.writeUInt32LE(b.length + 1, 0); h[4] = k; return Buffer.concat([h, b]); };
+        process.stdout.write(Buffer.from('${frame(FrameKind.READY, Buffer.from('1')).toString('hex')}', 'hex'));
+        require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+          if (l !== 'sync') return;
+          setTimeout(() => { const b = Buffer.alloc(8); b.writeDoubleLE(Number(process.hrtime.bigint()) / 1e6); process.stdout.write(frame(${FrameKind.WATERMARK}, b)); }, ${delayMs});
+        }).on('close', () => process.exit(0));`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const quick = feed(answering(0));
+    expect((await quick.start()).ok).toBe(true);
+    const before = Number(process.hrtime.bigint()) / 1e6;
+    await quick.sync(2000);
+    expect(quick.drain().watermark).toBeGreaterThanOrEqual(before);
+    const slow = feed(answering(600));
+    expect((await slow.start()).ok).toBe(true);
+    let t = Date.now();
+    await slow.sync(100); // timed out
+    expect(Date.now() - t).toBeLessThan(400);
+    t = Date.now();
+    await slow.sync(100); // the first is still unanswered: no wait
+    expect(Date.now() - t).toBeLessThan(50);
+    await until(() => slow.drain().watermark > before);
+  });
 });
