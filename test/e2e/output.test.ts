@@ -1,6 +1,6 @@
 // --output: a cron snapshot written whole, or not at all.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +45,7 @@ describe('--output', () => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as { poll: { sockets: number }; events: unknown[] };
     expect(doc.events.length).toBe(doc.poll.sockets);
     const r = run(join(full, 'redirected.json'));
+    rmSync(join(full, 'redirected.json')); // the full disk is the next test's too
     expect(r.status).toBe(1);
     expect(r.stderr.split('\n').filter((l) => /cannot write the output: ENOSPC/.test(l))).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
