@@ -92,6 +92,19 @@ async function measure(name, args, far, count, stall) {
 }
 
 const rows = [];
+// First: its count of closes is every close in the namespace, and the TIME_WAIT rows the other cases leave would be
+// counted when they expire.
+const promDir = mkdtempSync(join(tmpdir(), 'swbf-prom-'));
+writeFileSync(join(promDir, 'prometheus.yml'), "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: socketwatch\n    static_configs:\n      - targets: ['127.0.0.1:9808']\n");
+inNs('prometheus', [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, '--web.listen-address=127.0.0.1:9090']);
+await sleep(1500);
+const promPid = () => Number(run('pgrep', ['-n', 'prometheus']).trim());
+rows.push(await measure('--metrics, scraped every 1 s', ['--format', 'ndjson', '--metrics', '127.0.0.1:9808'], promPid, () => {
+  const q = JSON.parse(run('curl', ['-s', `http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('sum(socketwatch_connections_closed_total{direction="egress"})')}`]));
+  const series = Number(run('curl', ['-s', 'http://127.0.0.1:9808/metrics']).split('\n').filter((l) => l && !l.startsWith('#')).length);
+  return { closedSeen: Number(q.data.result[0]?.value[1] ?? 0), series };
+}));
+
 rows.push(await measure('stdout (discarded)', ['--format', 'ndjson']));
 
 const dir = mkdtempSync(join(tmpdir(), 'swbf-files-'));
@@ -158,17 +171,6 @@ rows.push(await measure('redis list', ['--redis', '127.0.0.1:6379', '--redis-key
 }));
 redis.kill('SIGKILL');
 
-const promDir = mkdtempSync(join(tmpdir(), 'swbf-prom-'));
-writeFileSync(join(promDir, 'prometheus.yml'), "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: socketwatch\n    static_configs:\n      - targets: ['127.0.0.1:9808']\n");
-inNs('prometheus', [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, '--web.listen-address=127.0.0.1:9090']);
-await sleep(1500);
-const promPid = () => Number(run('pgrep', ['-n', 'prometheus']).trim());
-rows.push(await measure('--metrics, scraped every 1 s', ['--format', 'ndjson', '--metrics', '127.0.0.1:9808'], promPid, () => {
-  const q = JSON.parse(run('curl', ['-s', `http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('sum(socketwatch_connections_closed_total{direction="egress"})')}`]));
-  const series = Number(run('curl', ['-s', 'http://127.0.0.1:9808/metrics']).split('\n').filter((l) => l && !l.startsWith('#')).length);
-  return { closedSeen: Number(q.data.result[0]?.value[1] ?? 0), series };
-}));
-
 const f1 = (n) => (n === undefined ? '-' : n.toFixed(1));
 console.log(`\nthe fleet's parts at ${RATE} connections/s for ${SECONDS} s (each connection opened and closed: 2 events each side)`);
 console.log('case                          socketwatch CPU  RSS     far end CPU  events/s  MB/s   every close delivered');
@@ -181,3 +183,5 @@ for (const r of rows) {
 const out = join(ROOT, 'bench-results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ rate: RATE, seconds: SECONDS, rows }, null, 2));
+// Its children (prometheus, dd) would keep this process alive: the exit handler stops them.
+process.exit(0);

@@ -154,3 +154,5 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `observe-dns-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ rows, attribution: { connections: dialled.length, byMatch, wrong } }, null, 2));
 if (stderr.trim()) note(`socketwatch said:\n${stderr.trim()}`);
 
+// Its children (dnsmasq) would keep this process alive: the exit handler stops them.
+process.exit(0);
