@@ -50,6 +50,7 @@ function cleanup() {
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143)); // the exit handler cleans up (a timeout's stop too)
 
 sh('ip', ['netns', 'add', NS]);
 sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
