@@ -380,28 +380,22 @@ async function startDnsObserver(config: Config, warn: (message: string) => void,
 }
 
 /**
- * For stdout into a pipe (`socketwatch | head -1`): whether its reader has
- * gone, asked each poll — a quiet host writes nothing for a long time, and
- * the pipeline would wait for socketwatch until it did. Not asked of a file.
+ * The sink for stdout: a regular file (a cron job's `> FILE`) is written
+ * straight with write(2); a pipe or socket (`socketwatch | head -1`) is asked
+ * each poll whether its reader has gone — a quiet host writes nothing for a
+ * long time, and the pipeline would wait for socketwatch until it did.
  */
-function stdoutIsFile(): boolean {
-  try {
-    return fstatSync(1).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function stdoutReaderGone(): Promise<(() => boolean) | undefined> {
+async function stdoutSink(): Promise<Sink> {
   let st;
   try {
-    st = statSync('/dev/stdout');
+    st = fstatSync(1);
   } catch {
-    return undefined;
+    return new OutputSink(process.stdout);
   }
-  if (!st.isFIFO() && !st.isSocket()) return undefined;
+  if (st.isFile()) return new FileDescriptorSink(1);
+  if (!st.isFIFO() && !st.isSocket()) return new OutputSink(process.stdout);
   const { peerGone } = await import('../sources/netlink/sys.js');
-  return () => peerGone(1);
+  return new OutputSink(process.stdout, () => peerGone(1));
 }
 
 /** --metrics: the registry the polls feed, served over HTTP; a port that cannot be had ends the run before the first poll (exit 1). */
@@ -484,7 +478,7 @@ async function run(config: Config, early: readonly NodeJS.Signals[], takeOver: (
   const files = config.file && new RotatingFileSink({ ...config.file, warn: notices.say });
   if (files) metrics?.metrics.trackLost('file', () => files.stats.lost);
   const redis = config.redis && new (await import('../output/redis-sink.js')).RedisSink({ ...config.redis, password: config.redis.password ?? process.env['SOCKETWATCH_REDIS_PASSWORD'], warn: notices.say });
-  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? (stdoutIsFile() ? new FileDescriptorSink(1) : new OutputSink(process.stdout, await stdoutReaderGone())));
+  const sink: Sink = config.output !== undefined ? new AtomicFileSink(config.output) : (files ?? redis ?? (await stdoutSink()));
   const width = config.output === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
   const view =
     config.view === 'live'

@@ -96,10 +96,10 @@ export function makeFilter(f: EventFilter): (e: SocketEvent) => boolean {
   // A connection first seen past ESTABLISHED (closing, or a TIME_WAIT row) was ESTABLISHED too: it is in both
   // states as far as a filter is concerned (a short one caught closing by a dump was otherwise not kept, where the
   // same connection caught by no dump was).
-  const states = (state: number): readonly number[] => (CLOSING_STATES.has(state) ? [state, TcpState.ESTABLISHED] : [state]);
   const test = (e: EnrichedSocket, state: number): boolean => {
-    const known = e.socket.transport === 'tcp' ? states(state) : [state];
-    return (match.length === 0 || match.some((p) => known.some((s) => p(e, s)))) && !ignore.some((p) => known.some((s) => p(e, s)));
+    const also = e.socket.transport === 'tcp' && CLOSING_STATES.has(state) ? TcpState.ESTABLISHED : undefined;
+    const hits = (p: (e: EnrichedSocket, state: number) => boolean): boolean => p(e, state) || (also !== undefined && p(e, also));
+    return (match.length === 0 || match.some(hits)) && !ignore.some(hits);
   };
   const decided = new Map<EnrichedSocket['socket']['key'], boolean>();
   return (e) => {

@@ -91,18 +91,21 @@ export class FileDescriptorSink implements Sink {
 
   write(text: string): Promise<void> {
     try {
-      const total = Buffer.byteLength(text);
-      let off = writeSync(this.#fd, text);
-      if (off < total) {
-        // A short write (a signal, a full disk on the way): the rest, from where it stopped.
-        const bytes = Buffer.from(text, 'utf8');
-        while (off < total) off += writeSync(this.#fd, bytes, off);
-      }
+      writeAllSync(this.#fd, text);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(writeFailed(err as NodeJS.ErrnoException));
     }
   }
+}
+
+/** All of `text`, written from the string itself (no Buffer of its own); a short write (a signal, a disk filling) goes on from where it stopped. */
+function writeAllSync(fd: number, text: string): void {
+  const total = Buffer.byteLength(text);
+  let off = writeSync(fd, text);
+  if (off >= total) return;
+  const bytes = Buffer.from(text, 'utf8');
+  while (off < total) off += writeSync(fd, bytes, off);
 }
 
 /** The reader went away: a pipe's reader exited (EPIPE), or a terminal was closed (EIO). Not a failure: the run ends quietly. */
@@ -158,10 +161,7 @@ export class AtomicFileSink implements Sink {
   async write(text: string): Promise<void> {
     const file = this.#file;
     if (!file || text === '') return;
-    await this.#guard(async () => {
-      const bytes = Buffer.from(text, 'utf8');
-      for (let off = 0; off < bytes.length; ) off += writeSync(file.fd, bytes, off);
-    });
+    await this.#guard(async () => writeAllSync(file.fd, text));
   }
 
   async endPoll(): Promise<void> {
